@@ -1,0 +1,34 @@
+"""course_lib: the companion package of *Optimization for Deep Learning*.
+
+One module per concept:
+
+* :mod:`course_lib.landscapes` -- test functions and finite-sum problems;
+* :mod:`course_lib.noise` -- zero-mean gradient-noise models;
+* :mod:`course_lib.simulate` -- many SGD chains: trajectories, occupation
+  histograms, hitting times;
+* :mod:`course_lib.plotting` -- the course's figure style and plots;
+* :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book.
+
+Everything runs on the CPU by default.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
+
+_LAZY = ("plotting", "widgets", "grading")
+
+
+def __getattr__(name: str) -> Any:
+    # matplotlib and ipywidgets are imported only when a chapter needs them.
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
+
+
+__all__ = ["landscapes", "noise", "simulate", *_LAZY, "__version__"]

@@ -1,0 +1,468 @@
+r"""Many independent SGD chains at once, on CPU, GPU or several devices.
+
+All simulators iterate, for every chain independently,
+
+.. math::
+    x_{t+1} = x_t - \eta_t\,\bigl[\nabla f(x_t) + Z(x_t;\omega_t)\bigr],
+    \qquad \eta_t = \eta\,(1+t)^{-\alpha},
+
+with constant step (:math:`\alpha = 0`, the setting of :cite:`azizian2025talk`)
+or a decaying one (:math:`\alpha > 0`, stochastic approximation,
+:cite:`pauwels2024intro`).  ``Z`` is a :class:`course_lib.noise.NoiseModel`.
+
+Three outputs, three functions:
+
+* :func:`trajectories` -- every iterate of a few chains, ``(T+1, n, d)``;
+* :func:`occupation_histogram` -- the occupation measure
+  :math:`\frac1{nT}\sum_{t,i}\mathbb 1\{x^i_t\in\text{bin}\}` of very many chains,
+  accumulated on the fly, so memory does not grow with the number of steps;
+* :func:`hitting_times` -- the first :math:`t` with
+  :math:`\min_j\|x_t - c_j\| \le \delta`; chains that have hit are removed from
+  the batch (compaction), so they stop costing work.
+
+How it runs.  Steps are taken in jitted ``lax.scan`` chunks of fixed length
+``CHUNK``; the number of steps, the step size, the decay, the noise parameters
+and the histogram window are traced arguments, so changing them (a widget
+slider) never recompiles.  A chain *diverges* when an iterate is not finite or
+leaves the ball of radius ``divergence_radius``; it is then frozen at its last
+finite iterate, and every result reports which chains diverged and when (and a
+:class:`DivergenceWarning` is issued).  When several devices are visible
+(GPUs, or ``XLA_FLAGS=--xla_force_host_platform_device_count=2`` on a CPU),
+chains are split across them with :mod:`jax.sharding`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import partial
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from . import _checks
+from .landscapes import FiniteSum, batch_grad
+from .noise import NoiseModel, sample
+
+__all__ = [
+    "CHUNK",
+    "DivergenceWarning",
+    "Trajectories",
+    "Histogram",
+    "HittingTimes",
+    "trajectories",
+    "occupation_histogram",
+    "hitting_times",
+    "chain_sharding",
+]
+
+CHUNK = 256
+"""Number of SGD steps taken by one compiled ``lax.scan`` call."""
+
+
+class DivergenceWarning(RuntimeWarning):
+    """Some chains left the ball of radius ``divergence_radius`` or became non-finite."""
+
+
+class Trajectories(NamedTuple):
+    """Result of :func:`trajectories`.
+
+    ``xs``: ``(T+1, n, d)`` iterates :math:`x_0,\\dots,x_T` (a diverged chain
+    stays at its last finite iterate); ``diverged``: ``(n,)`` bool;
+    ``diverged_at``: ``(n,)`` int, the step at which it diverged, ``-1`` if never.
+    """
+
+    xs: np.ndarray
+    diverged: np.ndarray
+    diverged_at: np.ndarray
+
+
+class Histogram(NamedTuple):
+    """Result of :func:`occupation_histogram`.
+
+    ``counts``: ``n_bins`` int64 counts of (chain, step) pairs per bin;
+    ``edges``: one array of bin edges per histogrammed coordinate;
+    ``n_samples``: number of (chain, step) pairs counted, including those
+    outside the window; ``diverged``: ``(n,)`` bool.
+    ``density()`` divides by ``n_samples`` and the bin area.
+    """
+
+    counts: np.ndarray
+    edges: tuple[np.ndarray, ...]
+    n_samples: int
+    diverged: np.ndarray
+
+    def density(self) -> np.ndarray:
+        """Occupation density: counts / (n_samples * bin volume)."""
+        volume = np.prod([e[1] - e[0] for e in self.edges])
+        return self.counts / (max(self.n_samples, 1) * volume)
+
+    def fraction_inside(self) -> float:
+        """Fraction of the counted (chain, step) pairs that fell inside the window."""
+        return float(self.counts.sum() / max(self.n_samples, 1))
+
+
+class HittingTimes(NamedTuple):
+    """Result of :func:`hitting_times`.
+
+    ``times``: ``(n,)`` int64 first hitting step, ``-1`` if the chain had not hit
+    after ``max_steps`` or diverged; ``hit``: ``(n,)`` bool; ``diverged``: ``(n,)``
+    bool; ``work``: total chain-steps computed (padding included), which shows
+    the effect of compaction.
+    """
+
+    times: np.ndarray
+    hit: np.ndarray
+    diverged: np.ndarray
+    work: int
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def chain_sharding(n_chains: int) -> NamedSharding | None:
+    """Sharding that splits ``n_chains`` across all visible devices, or ``None``
+    when there is one device or ``n_chains`` is not a multiple of their number."""
+    devices = jax.devices()
+    if len(devices) < 2 or n_chains % len(devices):
+        return None
+    mesh = Mesh(np.array(devices), ("chains",))
+    return NamedSharding(mesh, PartitionSpec("chains", None))
+
+
+def _split_objective(objective: Any) -> tuple[Callable | None, FiniteSum | None]:
+    """Static (hashable callable) or dynamic (pytree finite sum) objective."""
+    if isinstance(objective, FiniteSum):
+        return None, objective
+    if not callable(objective):
+        raise ValueError(f"objective must be a callable landscape (..., d) -> (...), got {type(objective).__name__}")
+    return objective, None
+
+
+def _validate(noise: NoiseModel, x0: Any, step: Any, decay: Any, n_steps: Any, objective: Any) -> jax.Array:
+    if not isinstance(noise, NoiseModel):
+        raise ValueError(f"noise must be a course_lib.noise.NoiseModel, got {type(noise).__name__}")
+    x0 = _checks.finite_array("x0", x0, ndim=2)
+    _checks.positive("step", step)
+    _checks.nonnegative("decay", decay)
+    _checks.positive_int("n_steps", n_steps)
+    if noise.kind == "minibatch" and objective is not noise.problem:
+        raise ValueError("objective must be the FiniteSum of the minibatch noise model (noise.problem)")
+    return x0
+
+
+def _sgd_step(objective, key, X, t, step, decay, noise):
+    eta = step * (1.0 + t) ** (-decay)
+    G = batch_grad(objective)(X)
+    Z = sample(noise, key, X, objective)
+    return X - eta * (G + Z)
+
+
+def _alive(X, radius):
+    return jnp.all(jnp.isfinite(X), axis=-1) & (jnp.sum(X * X, axis=-1) < radius * radius)
+
+
+def _advance(objective, key, X, t, alive, div_at, step, decay, noise, radius, sharding):
+    if sharding is not None:
+        X = jax.lax.with_sharding_constraint(X, sharding)
+    X_new = _sgd_step(objective, key, X, t, step, decay, noise)
+    ok = _alive(X_new, radius)
+    newly_dead = alive & ~ok
+    X = jnp.where((alive & ok)[:, None], X_new, X)
+    div_at = jnp.where(newly_dead, t + 1, div_at)
+    return X, alive & ok, div_at
+
+
+# ---------------------------------------------------------------------------
+# compiled chunks
+# ---------------------------------------------------------------------------
+
+
+@partial(jax.jit, static_argnames=("f_static", "sharding"))
+def _traj_chunk(f_static, f_dyn, noise, key, X, t0, alive, div_at, n_valid, step, decay, radius, sharding=None):
+    objective = f_static if f_static is not None else f_dyn
+
+    def body(carry, k):
+        X, alive, div_at = carry
+        t = t0 + k
+        key_t = jax.random.fold_in(key, t)
+        Xn, an, dn = _advance(objective, key_t, X, t, alive, div_at, step, decay, noise, radius, sharding)
+        valid = k < n_valid
+        carry = (jnp.where(valid, Xn, X), jnp.where(valid, an, alive), jnp.where(valid, dn, div_at))
+        return carry, carry[0]
+
+    (X, alive, div_at), xs = jax.lax.scan(body, (X, alive, div_at), jnp.arange(CHUNK))
+    return X, alive, div_at, xs
+
+
+@partial(jax.jit, static_argnames=("f_static", "n_bins", "dims", "sharding"))
+def _hist_chunk(
+    f_static, f_dyn, noise, key, X, t0, alive, div_at, counts, n_valid, burn_in, step, decay, radius,
+    low, high, n_bins, dims, sharding=None,
+):
+    objective = f_static if f_static is not None else f_dyn
+    nb = jnp.asarray(n_bins)
+    strides = jnp.asarray([int(np.prod(n_bins[i + 1:])) for i in range(len(n_bins))])
+    total = int(np.prod(n_bins))
+
+    def body(carry, k):
+        X, alive, div_at, counts, n_counted = carry
+        t = t0 + k
+        key_t = jax.random.fold_in(key, t)
+        Xn, an, dn = _advance(objective, key_t, X, t, alive, div_at, step, decay, noise, radius, sharding)
+        valid = k < n_valid
+        X, alive, div_at = (jnp.where(valid, Xn, X), jnp.where(valid, an, alive), jnp.where(valid, dn, div_at))
+        # the iterate x_{t+1} is counted when t + 1 > burn_in
+        use = valid & (t + 1 > burn_in)
+        P = X[:, dims]
+        ij = jnp.floor((P - low) / (high - low) * nb).astype(jnp.int32)
+        inside = jnp.all((ij >= 0) & (ij < nb), axis=-1) & alive & use
+        flat = jnp.where(inside, jnp.sum(ij * strides, axis=-1), total)
+        counts = counts + jnp.bincount(flat, length=total + 1)[:total]
+        n_counted = n_counted + jnp.where(use, jnp.sum(alive), 0)
+        return (X, alive, div_at, counts, n_counted), None
+
+    init = (X, alive, div_at, counts, jnp.zeros((), jnp.int32))
+    (X, alive, div_at, counts, n_counted), _ = jax.lax.scan(body, init, jnp.arange(CHUNK))
+    return X, alive, div_at, counts, n_counted
+
+
+@partial(jax.jit, static_argnames=("f_static", "sharding"))
+def _hit_chunk(f_static, f_dyn, noise, key, X, t0, active, times, div_at, step, decay, radius, centers, delta,
+               sharding=None):
+    objective = f_static if f_static is not None else f_dyn
+
+    def in_target(X):
+        d2 = jnp.sum((X[:, None, :] - centers[None]) ** 2, axis=-1)
+        return jnp.min(d2, axis=-1) <= delta * delta
+
+    def body(carry, k):
+        X, active, times, div_at = carry
+        t = t0 + k
+        key_t = jax.random.fold_in(key, t)
+        Xn, still, div_at = _advance(objective, key_t, X, t, active, div_at, step, decay, noise, radius, sharding)
+        X = jnp.where(active[:, None], Xn, X)
+        hit_now = still & in_target(X)
+        times = jnp.where(hit_now, t + 1, times)
+        return (X, still & ~hit_now, times, div_at), None
+
+    (X, active, times, div_at), _ = jax.lax.scan(body, (X, active, times, div_at), jnp.arange(CHUNK))
+    return X, active, times, div_at
+
+
+# ---------------------------------------------------------------------------
+# public simulators
+# ---------------------------------------------------------------------------
+
+
+def _report(diverged: np.ndarray) -> None:
+    n = int(diverged.sum())
+    if n:
+        warnings.warn(
+            f"{n} of {diverged.size} SGD chains diverged (non-finite or beyond divergence_radius); "
+            "they are frozen at their last finite iterate and flagged in the result's `diverged` field. "
+            "A smaller step size usually cures this.",
+            DivergenceWarning,
+            stacklevel=3,
+        )
+
+
+def _progress(total: int, progress: bool, desc: str):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step")
+
+
+def _place(X: jax.Array, sharding: NamedSharding | None) -> jax.Array:
+    return X if sharding is None else jax.device_put(X, sharding)
+
+
+def trajectories(
+    key: jax.Array,
+    objective: Callable[[jax.Array], jax.Array],
+    noise: NoiseModel,
+    x0: jax.Array,
+    step: float,
+    n_steps: int,
+    *,
+    decay: float = 0.0,
+    divergence_radius: float = 1e6,
+) -> Trajectories:
+    r"""Run SGD from ``x0`` (shape ``(n, d)``, one row per chain) for ``n_steps``
+    steps and return every iterate, shape ``(n_steps + 1, n, d)``.
+
+    ``key`` is a JAX PRNG key; the same key gives the same trajectories.
+    ``step`` is :math:`\eta > 0`, ``decay`` is :math:`\alpha \ge 0` in
+    :math:`\eta_t = \eta(1+t)^{-\alpha}`.  Memory grows with ``n * n_steps``:
+    use :func:`occupation_histogram` for many chains.
+    """
+    x0 = _validate(noise, x0, step, decay, n_steps, objective)
+    _checks.positive("divergence_radius", divergence_radius)
+    f_static, f_dyn = _split_objective(objective)
+    n = x0.shape[0]
+    sharding = chain_sharding(n)
+    X = _place(x0, sharding)
+    alive = _alive(X, divergence_radius)
+    div_at = jnp.where(alive, -1, 0).astype(jnp.int32)
+    pieces = [np.asarray(x0)[None]]
+    for t0 in range(0, n_steps, CHUNK):
+        X, alive, div_at, xs = _traj_chunk(
+            f_static, f_dyn, noise, key, X, t0, alive, div_at, min(CHUNK, n_steps - t0),
+            step, decay, divergence_radius, sharding=sharding,
+        )
+        pieces.append(np.asarray(xs[: min(CHUNK, n_steps - t0)]))
+    diverged = ~np.asarray(alive)
+    _report(diverged)
+    return Trajectories(np.concatenate(pieces), diverged, np.asarray(div_at))
+
+
+def occupation_histogram(
+    key: jax.Array,
+    objective: Callable[[jax.Array], jax.Array],
+    noise: NoiseModel,
+    x0: jax.Array,
+    step: float,
+    n_steps: int,
+    *,
+    low: Any,
+    high: Any,
+    n_bins: tuple[int, ...] | int = 100,
+    dims: tuple[int, ...] = (0, 1),
+    burn_in: int = 0,
+    decay: float = 0.0,
+    divergence_radius: float = 1e6,
+    progress: bool = False,
+) -> Histogram:
+    r"""Occupation histogram of SGD over ``dims`` in the box ``[low, high]``.
+
+    Counts every pair (chain :math:`i`, step :math:`t`) with
+    ``burn_in < t <= n_steps`` and :math:`x^i_t` in a bin: the empirical
+    version of the mean occupation measure
+    :math:`\mathbb E[\frac1T\sum_t \mathbb 1\{x_t\in\mathcal B\}]` whose limits are the
+    invariant measures of SGD :cite:`azizian2025talk`.  Memory is
+    ``O(n * d + prod(n_bins))`` whatever ``n_steps``.  ``x0``: ``(n, d)``;
+    ``low``, ``high``: ``(len(dims),)``; ``n_bins``: one int per dim (or one int).
+    """
+    x0 = _validate(noise, x0, step, decay, n_steps, objective)
+    dims = tuple(int(i) for i in dims)
+    if not dims or any(i < 0 or i >= x0.shape[1] for i in dims):
+        raise ValueError(f"dims must index coordinates of x0 (0..{x0.shape[1] - 1}), got {dims}")
+    n_bins = (n_bins,) * len(dims) if isinstance(n_bins, (int, np.integer)) else tuple(n_bins)
+    if len(n_bins) != len(dims):
+        raise ValueError(f"n_bins must have one entry per dim ({len(dims)}), got {n_bins}")
+    n_bins = tuple(_checks.positive_int("n_bins", int(b)) for b in n_bins)
+    low = _checks.finite_array("low", low, ndim=1)
+    high = _checks.finite_array("high", high, ndim=1)
+    if low.shape != (len(dims),) or high.shape != (len(dims),) or not bool(jnp.all(high > low)):
+        raise ValueError(f"low and high must have shape ({len(dims)},) with high > low")
+    if isinstance(burn_in, bool) or not isinstance(burn_in, (int, np.integer)) or not 0 <= burn_in < n_steps:
+        raise ValueError(f"burn_in must be an integer in [0, n_steps), got {burn_in!r}")
+    f_static, f_dyn = _split_objective(objective)
+    n = x0.shape[0]
+    sharding = chain_sharding(n)
+    X = _place(x0, sharding)
+    alive = _alive(X, divergence_radius)
+    div_at = jnp.where(alive, -1, 0).astype(jnp.int32)
+    total = np.zeros(int(np.prod(n_bins)), np.int64)
+    n_samples = 0
+    bar = _progress(n_steps, progress, "SGD histogram")
+    for t0 in range(0, n_steps, CHUNK):
+        counts = jnp.zeros(total.shape, jnp.int32)
+        X, alive, div_at, counts, n_counted = _hist_chunk(
+            f_static, f_dyn, noise, key, X, t0, alive, div_at, counts, min(CHUNK, n_steps - t0), burn_in,
+            step, decay, divergence_radius, low, high, n_bins=n_bins, dims=dims, sharding=sharding,
+        )
+        total += np.asarray(counts, np.int64)
+        n_samples += int(n_counted)
+        if bar is not None:
+            bar.update(min(CHUNK, n_steps - t0))
+    if bar is not None:
+        bar.close()
+    low_np, high_np = np.asarray(low), np.asarray(high)
+    edges = tuple(np.linspace(low_np[i], high_np[i], n_bins[i] + 1) for i in range(len(dims)))
+    diverged = ~np.asarray(alive)
+    _report(diverged)
+    return Histogram(total.reshape(n_bins), edges, n_samples, diverged)
+
+
+def _bucket(n: int, multiple: int) -> int:
+    """Smallest power of two >= n (and >= multiple), so that few shapes get compiled."""
+    size = max(multiple, 1 << max(0, math.ceil(math.log2(max(n, 1)))))
+    return size
+
+
+def hitting_times(
+    key: jax.Array,
+    objective: Callable[[jax.Array], jax.Array],
+    noise: NoiseModel,
+    x0: jax.Array,
+    step: float,
+    *,
+    centers: Any,
+    delta: float,
+    max_steps: int,
+    decay: float = 0.0,
+    divergence_radius: float = 1e6,
+    progress: bool = False,
+) -> HittingTimes:
+    r"""First hitting times :math:`\tau = \min\{t : \min_j \|x_t - c_j\| \le \delta\}`.
+
+    ``centers``: ``(k, d)`` points :math:`c_j` (e.g. the global minimisers);
+    ``delta``: the margin :math:`\delta > 0`; chains run for at most
+    ``max_steps``.  After every chunk of ``CHUNK`` steps, chains that have hit
+    (or diverged) are dropped and the rest are packed into a batch whose size
+    is the next power of two, so finished chains no longer cost work.
+    ``x0``: ``(n, d)``; a chain that starts in the target has :math:`\tau = 0`.
+    """
+    x0 = _validate(noise, x0, step, decay, max_steps, objective)
+    centers = _checks.finite_array("centers", centers, ndim=2, last=x0.shape[1])
+    _checks.positive("delta", delta)
+    f_static, f_dyn = _split_objective(objective)
+    n, d = x0.shape
+    times = np.full(n, -1, np.int64)
+    div_at = np.full(n, -1, np.int64)
+    X0 = np.asarray(x0)
+    d2 = ((X0[:, None, :] - np.asarray(centers)[None]) ** 2).sum(-1).min(-1)
+    times[d2 <= float(delta) ** 2] = 0
+    active_idx = np.flatnonzero(times < 0)
+    X_active = X0[active_idx]
+    work = 0
+    multiple = max(len(jax.devices()), 1)
+    bar = _progress(max_steps, progress, "SGD hitting times")
+    for t0 in range(0, max_steps, CHUNK):
+        m = active_idx.size
+        if m == 0:
+            break
+        size = _bucket(m, multiple)
+        Xp = np.zeros((size, d), X_active.dtype)
+        Xp[:m] = X_active
+        active = np.zeros(size, bool)
+        active[:m] = True
+        sharding = chain_sharding(size)
+        Xj, act, tim, dat = _hit_chunk(
+            f_static, f_dyn, noise, jax.random.fold_in(key, t0 // CHUNK), _place(jnp.asarray(Xp), sharding),
+            t0, jnp.asarray(active), jnp.full(size, -1, jnp.int32), jnp.full(size, -1, jnp.int32), step, decay, divergence_radius,
+            centers, delta, sharding=sharding,
+        )
+        work += size * CHUNK
+        tim, dat, act = np.asarray(tim)[:m], np.asarray(dat)[:m], np.asarray(act)[:m]
+        # a chain that hits after step max_steps does not count
+        tim = np.where((tim >= 0) & (tim <= max_steps), tim, -1)
+        times[active_idx] = np.where(tim >= 0, tim, times[active_idx])
+        div_at[active_idx] = np.where(dat >= 0, dat, div_at[active_idx])
+        keep = act & (tim < 0)
+        active_idx, X_active = active_idx[keep], np.asarray(Xj)[:m][keep]
+        if bar is not None:
+            bar.update(min(CHUNK, max_steps - t0))
+    if bar is not None:
+        bar.close()
+    diverged = div_at >= 0
+    _report(diverged)
+    return HittingTimes(times, times >= 0, diverged, work)
