@@ -1,0 +1,117 @@
+"""Build the whole book, executing every chapter afresh, with no warnings.
+
+The build goes to a fresh folder, so its execution cache is empty: every
+chapter runs against the current course_lib (the book command's cache would
+not notice a change to the package).  The rendered HTML is then checked for
+what a reader needs: typeset maths, figures, the static form of each widget,
+launch buttons, the API reference and the bibliography.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_BUDGET_S = 90.0
+
+
+def _toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    elapsed = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log)
+    return {"html": out / "_build" / "html", "log": log, "code": proc.returncode, "elapsed": elapsed, "out": out}
+
+
+def test_build_succeeds_without_warnings(book):
+    problems = [line for line in book["log"].splitlines() if re.search(r"WARNING|ERROR|Traceback", line)]
+    assert book["code"] == 0 and not problems, "\n".join(problems[:30]) or book["log"][-3000:]
+
+
+def test_every_toc_page_is_rendered(book):
+    for f in _toc_files():
+        page = book["html"] / f"{f}.html"
+        assert page.exists(), f"missing page {page}"
+    assert (book["html"] / "index.html").exists()
+
+
+def _executed_chapters() -> list[str]:
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    skip = [p.rstrip("*") for p in cfg["execute"]["exclude_patterns"]]
+    out = []
+    for f in _toc_files():
+        src = ROOT / f"{f}.md"
+        if src.exists() and "code-cell" in src.read_text() and not any(f.startswith(s) for s in skip):
+            out.append(f)
+    return out
+
+
+def test_chapters_were_executed_within_budget(book):
+    """Each executed chapter's run time, as recorded by the execution cache."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(book["out"] / "_build" / ".jupyter_cache")
+    records = {Path(r.uri).resolve(): r for r in cache.list_project_records()}
+    times = {}
+    for rec in cache.list_cache_records():
+        times[Path(rec.uri).resolve()] = rec.data.get("execution_seconds")
+    chapters = _executed_chapters()
+    assert chapters, "no executed chapter found"
+    for f in chapters:
+        path = (ROOT / f"{f}.md").resolve()
+        assert path in times, f"{f} was not executed (records: {list(records)[:5]})"
+        assert times[path] is not None and times[path] <= CHAPTER_BUDGET_S, f"{f} took {times[path]} s"
+
+
+def test_chapter_pages_have_maths_figures_and_static_widgets(book):
+    for f in _executed_chapters():
+        html = (book["html"] / f"{f}.html").read_text()
+        assert "math notranslate" in html or "MathJax" in html, f"{f}: no typeset maths"
+        assert re.search(r"<img[^>]+src=\"(data:image/png|[^\"]+\.png)", html), f"{f}: no figure"
+        if "interactive_figure(" in (ROOT / f"{f}.md").read_text():
+            assert 'class="course-static-figure"' in html, f"{f}: widget has no static figure"
+            assert "widget-view+json" not in html, f"{f}: a dead widget view leaked into the HTML"
+        assert "Traceback" not in html, f"{f}: an error output was rendered"
+
+
+def test_launch_buttons_and_repository_url(book):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    html = (book["html"] / "book" / "two_pillars.html").read_text()
+    assert "mybinder.org/v2/gh/" in html, "Binder launch button missing"
+    assert url.split("github.com/")[1] in html
+    assert "thebe" in html.lower(), "Thebe live-code button missing"
+
+
+def test_api_reference_is_generated_from_docstrings(book):
+    html = (book["html"] / "book" / "api.html").read_text()
+    for name in ("course_lib.landscapes.himmelblau", "course_lib.noise.gaussian",
+                 "course_lib.simulate.occupation_histogram", "course_lib.widgets.interactive_figure"):
+        assert f'id="{name}"' in html, f"{name} missing from the API reference"
+
+
+def test_bibliography_is_rendered(book):
+    html = (book["html"] / "book" / "two_pillars.html").read_text()
+    assert "Pauwels" in html, "the chapter's bibliography does not list its sources"
+    assert re.search(r'class="[^"]*citation', html), "no citation entries rendered"
