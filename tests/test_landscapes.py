@@ -105,23 +105,34 @@ ALL = [
 ]
 
 
+_JIT = {}
+
+
+def _jitted(f):
+    """Single-point value and gradient, compiled once per landscape."""
+    if id(f) not in _JIT:
+        _JIT[id(f)] = (jax.jit(f), jax.jit(jax.grad(f)))
+    return _JIT[id(f)]
+
+
 @pytest.mark.parametrize("f", ALL, ids=["himmelblau", "three_humps", "rosenbrock", "quadratic"])
-@pytest.mark.parametrize("batch", [(), (5,), (3, 4), (2, 1, 3)])
+@pytest.mark.parametrize("batch", [(), (5,), (2, 1, 3)])
 def test_shapes_and_transforms(f, batch):
+    f1, g1 = _jitted(f)
     rng = np.random.default_rng(1)
     X = jnp.asarray(rng.uniform(-3, 3, size=batch + (2,)))
     out = f(X)
     assert out.shape == batch
     flat = X.reshape(-1, 2)
-    rowwise = np.array([float(f(r)) for r in flat]).reshape(batch)
-    np.testing.assert_allclose(np.asarray(out), rowwise, rtol=1e-6)
-    np.testing.assert_allclose(np.asarray(jax.jit(f)(X)), np.asarray(out), rtol=1e-6)
+    rowwise = np.array([float(f1(r)) for r in flat]).reshape(batch)
+    np.testing.assert_allclose(np.asarray(out), rowwise, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(jax.jit(f)(X)), np.asarray(out), rtol=1e-6, atol=1e-5)
     if batch:
-        np.testing.assert_allclose(np.asarray(jax.vmap(f)(X)), np.asarray(out), rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(jax.vmap(f)(X)), np.asarray(out), rtol=1e-6, atol=1e-5)
     # batch_grad stacks per-row gradients
     G = L.batch_grad(f)(X)
     assert G.shape == X.shape
-    per_row = np.stack([np.asarray(jax.grad(f)(r)) for r in flat]).reshape(X.shape)
+    per_row = np.stack([np.asarray(g1(r)) for r in flat]).reshape(X.shape)
     np.testing.assert_allclose(np.asarray(G), per_row, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(jax.jit(L.batch_grad(f))(X)), per_row, rtol=1e-5, atol=1e-5)
 
