@@ -1,0 +1,27 @@
+"""A renamed public name keeps a working, warning alias."""
+
+import types
+import sys
+
+import pytest
+
+from course_lib._deprecation import deprecated_aliases
+
+
+def test_alias_returns_new_object_and_warns():
+    mod = types.ModuleType("fake_course_module")
+    mod.new_name = lambda: 42
+    mod.__getattr__ = deprecated_aliases("fake_course_module", {"old_name": ("new_name", "0.2")})
+    sys.modules["fake_course_module"] = mod
+    try:
+        with pytest.warns(DeprecationWarning, match=r"renamed fake_course_module\.new_name in course_lib 0\.2"):
+            assert mod.old_name() == 42
+        with pytest.raises(AttributeError):
+            mod.unknown_name
+    finally:
+        del sys.modules["fake_course_module"]
+
+
+def test_bad_alias_table_raises():
+    with pytest.raises(ValueError, match="aliases"):
+        deprecated_aliases("m", {"a": "b"})
