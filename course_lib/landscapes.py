@@ -29,6 +29,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _checks
 
@@ -40,13 +41,15 @@ __all__ = [
     "quadratic",
     "batch_grad",
     "HIMMELBLAU_MINIMA",
+    "THREE_HUMPS_MINIMA",
+    "THREE_HUMPS_SADDLES",
     "FiniteSum",
     "least_squares",
     "logistic_regression",
 ]
 
 Landscape = Callable[[jax.Array], jax.Array]
-"""Type of a landscape: an array ``(..., d)`` to an array ``(...)``."""
+"""Type of a loss landscape: a function from arrays ``(..., d)`` to arrays ``(...)``."""
 
 
 def himmelblau(x: jax.Array) -> jax.Array:
@@ -61,7 +64,7 @@ def himmelblau(x: jax.Array) -> jax.Array:
     return (x1**2 + x2 - 11.0) ** 2 + (x1 + x2**2 - 7.0) ** 2
 
 
-HIMMELBLAU_MINIMA = jnp.array(
+HIMMELBLAU_MINIMA = np.array(
     [
         [3.0, 2.0],
         [-2.805118086952745, 3.131312518250573],
@@ -69,7 +72,7 @@ HIMMELBLAU_MINIMA = jnp.array(
         [3.584428340330492, -1.848126526964404],
     ]
 )
-"""The four global minimisers of :func:`himmelblau`, shape ``(4, 2)``."""
+"""The four global minimisers of :func:`himmelblau`, shape ``(4, 2)``, float64 (Newton-refined)."""
 
 
 def three_humps(x: jax.Array) -> jax.Array:
@@ -94,6 +97,17 @@ def three_humps(x: jax.Array) -> jax.Array:
         + 5.0 * x2**2 / 4.0
         + x1 * x2
     )
+
+
+# Critical points of three_humps: df/dx2 = 0 gives x2 = -2 x1 / 5, then the roots of a quintic in x1
+# (computed with sympy and refined by Newton's method in float64; checked in tests/test_landscapes.py).
+_TH_X1_MINIMA = np.array([-2.5329956276450484, 0.0, 2.0783998902097991])
+_TH_X1_SADDLES = np.array([-1.1164291511270398, 0.8939415552289557])
+THREE_HUMPS_MINIMA = np.stack([_TH_X1_MINIMA, -0.4 * _TH_X1_MINIMA], axis=-1)
+"""The three local minimisers of :func:`three_humps`, shape ``(3, 2)``, float64, from left to right:
+the global one (f ≈ -7.2477), the middle one (f = 0) and the right one (f ≈ -3.2971)."""
+THREE_HUMPS_SADDLES = np.stack([_TH_X1_SADDLES, -0.4 * _TH_X1_SADDLES], axis=-1)
+"""The two saddle points of :func:`three_humps`, shape ``(2, 2)``, float64, from left to right."""
 
 
 def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:

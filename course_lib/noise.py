@@ -6,12 +6,12 @@ SGD with noise model ``Z`` iterates
 :math:`\mathbb E[Z(x;\omega)] = 0`; they differ in how the covariance depends
 on :math:`x` and in their tails:
 
-=================  ==========================================================
-:func:`gaussian`   :math:`Z \sim \mathcal N(0, \sigma^2 I_d)`
-:func:`power_law`  :math:`Z \sim \mathcal N(0, \sigma^2 f(x) I_d)` (state dependent)
-:func:`minibatch`  :math:`Z = \nabla f_B(x) - \nabla f(x)` for a finite sum
-:func:`heavy_tailed` Student-t with ``df`` degrees of freedom, covariance :math:`\sigma^2 I_d`
-=================  ==========================================================
+=====================  ======================================================
+:func:`gaussian`       :math:`Z \sim \mathcal N(0, \sigma^2 I_d)`
+:func:`power_law`      :math:`Z \sim \mathcal N(0, \sigma^2 f(x) I_d)` (state dependent)
+:func:`minibatch`      :math:`Z = \nabla f_B(x) - \nabla f(x)` for a finite sum
+:func:`heavy_tailed`   Student-t with ``df`` degrees of freedom, covariance :math:`\sigma^2 I_d`
+=====================  ======================================================
 
 A model is a frozen dataclass registered as a JAX pytree: its numeric
 parameters (``sigma``, ``df``, the data of a finite sum) are *traced* when it
@@ -29,6 +29,7 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _checks
 from .landscapes import FiniteSum, batch_grad
@@ -98,6 +99,77 @@ def heavy_tailed(sigma: float, df: float = 3.0) -> NoiseModel:
     return NoiseModel(_scalar(sigma), _scalar(df), None, "heavy_tailed")
 
 
+# ---------------------------------------------------------------------------
+# Standard normal draws, bit for bit those of jax.random.normal, but faster on CPU
+# ---------------------------------------------------------------------------
+#
+# On CPU, JAX lowers the Threefry-2x32 hash as a *rolled* loop (to keep
+# compilation fast), so every round writes its intermediate arrays to memory and
+# XLA cannot fuse the hash with the uniform -> normal transform that follows.
+# For the simulators the hash is most of the work of a step.  ``_normal`` below
+# computes exactly what ``jax.random.normal`` computes for a Threefry key under
+# ``jax_threefry_partitionable`` (the default) -- the same counters, the same
+# 20 rounds, the same bits -> uniform -> sqrt(2) erfinv(u) map -- but written
+# out unrolled in ``jax.numpy``, so XLA fuses it into one loop.  The draws are
+# identical (tests/test_noise.py checks it), so results do not depend on which
+# path was taken.  Any other key implementation, dtype or setting falls back to
+# ``jax.random.normal``.
+
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _rotl32(x: jax.Array, d: int) -> jax.Array:
+    return (x << np.uint32(d)) | (x >> np.uint32(32 - d))
+
+
+def _threefry2x32(k1: jax.Array, k2: jax.Array, x0: jax.Array, x1: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Threefry-2x32 with 20 rounds (Salmon et al. 2011), as in ``jax.random``."""
+    ks = (k1, k2, k1 ^ k2 ^ np.uint32(0x1BD11BDA))
+    x0, x1 = x0 + ks[0], x1 + ks[1]
+    for i in range(5):
+        for r in _THREEFRY_ROTATIONS[i % 2]:
+            x0 = x0 + x1
+            x1 = x0 ^ _rotl32(x1, r)
+        x0 = x0 + ks[(i + 1) % 3]
+        x1 = x1 + ks[(i + 2) % 3] + np.uint32(i + 1)
+    return x0, x1
+
+
+def _threefry_key_data(key: jax.Array) -> jax.Array | None:
+    """The ``(2,)`` uint32 data of a single Threefry key, or ``None`` if ``key`` is not one."""
+    if not jax.config.jax_threefry_partitionable:
+        return None
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != () or str(jax.random.key_impl(key)) != "threefry2x32":
+            return None
+        return jax.random.key_data(key)
+    if key.shape == (2,) and key.dtype == jnp.uint32 and jax.config.jax_default_prng_impl == "threefry2x32":
+        return key  # legacy raw key, jax.random.PRNGKey
+    return None
+
+
+def _normal(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
+    """Standard normal array, identical to ``jax.random.normal(key, shape, dtype)``."""
+    dtype = jnp.dtype(dtype)
+    kd = _threefry_key_data(key)
+    size = int(np.prod(shape, dtype=np.int64))
+    if kd is None or dtype != jnp.float32 or not 0 < size < 2**32:
+        return jax.random.normal(key, shape, dtype)
+    # counters: the flat index as a 64-bit number split in (high, low) words; high = 0 here.
+    low = jnp.zeros(shape, jnp.uint32)
+    stride = 1
+    for ax in range(len(shape) - 1, -1, -1):
+        low = low + jax.lax.broadcasted_iota(jnp.uint32, shape, ax) * np.uint32(stride)
+        stride *= shape[ax]
+    b0, b1 = _threefry2x32(kd[0], kd[1], jnp.zeros(shape, jnp.uint32), low)
+    bits = b0 ^ b1
+    # uniform on [nextafter(-1, 0), 1) from the 23 high bits, then the inverse error function
+    one_to_two = jax.lax.bitcast_convert_type((bits >> np.uint32(9)) | np.uint32(0x3F800000), jnp.float32)
+    lo = np.nextafter(np.float32(-1.0), np.float32(0.0), dtype=np.float32)
+    u = jax.lax.max(lo, (one_to_two - np.float32(1.0)) * (np.float32(1.0) - lo) + lo)
+    return np.float32(np.sqrt(2.0)) * jax.lax.erf_inv(u)
+
+
 def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[[jax.Array], jax.Array]) -> jax.Array:
     """Draw :math:`Z(X;\\omega)` for a batch of chains.
 
@@ -105,17 +177,38 @@ def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[
     (needed by ``power_law``; for ``minibatch`` it must be the finite sum).
     Traceable: call it inside ``jit``/``scan``.
     """
+    return _apply(noise, _draw(noise, key, X.shape, X.dtype), X, objective)
+
+
+# ``sample`` in two halves: the random draws, which do not depend on X, and the
+# map from draws to Z(X).  The simulators draw the randomness of step t + 1
+# during step t (same key, same values), so that XLA computes the draws in a
+# kernel of their own instead of fusing the random-number hash into the
+# gradient computation, which on CPU makes the fused loop several times slower.
+
+
+def _draw(noise: NoiseModel, key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
+    """The random part of :func:`sample` for ``X`` of shape ``shape``: leading axis = chains."""
+    if noise.kind in ("gaussian", "power_law"):
+        return _normal(key, shape, dtype)
+    if noise.kind == "heavy_tailed":
+        return jax.random.t(key, noise.df, shape, dtype)
+    if noise.kind == "minibatch":
+        return jax.random.randint(key, shape[:-1] + (noise.batch_size,), 0, noise.problem.n)
+    raise ValueError(f"noise.kind must be one of {KINDS}, got {noise.kind!r}")
+
+
+def _apply(noise: NoiseModel, draws: jax.Array, X: jax.Array, objective: Callable[[jax.Array], jax.Array]) -> jax.Array:
+    """Z(X) from the draws of :func:`_draw`."""
     if noise.kind == "gaussian":
-        return noise.sigma * jax.random.normal(key, X.shape, X.dtype)
+        return noise.sigma * draws
     if noise.kind == "power_law":
         scale = noise.sigma * jnp.sqrt(jnp.maximum(objective(X), 0.0))
-        return scale[..., None] * jax.random.normal(key, X.shape, X.dtype)
+        return scale[..., None] * draws
     if noise.kind == "heavy_tailed":
-        t = jax.random.t(key, noise.df, X.shape, X.dtype)
-        return noise.sigma * jnp.sqrt((noise.df - 2.0) / noise.df) * t
+        return noise.sigma * jnp.sqrt((noise.df - 2.0) / noise.df) * draws
     if noise.kind == "minibatch":
         prob = noise.problem
-        idx = jax.random.randint(key, X.shape[:-1] + (noise.batch_size,), 0, prob.n)
-        g_batch = jax.grad(lambda Y: jnp.sum(prob.batch_loss(Y, idx)))(X)
+        g_batch = jax.grad(lambda Y: jnp.sum(prob.batch_loss(Y, draws)))(X)
         return g_batch - batch_grad(prob)(X)
     raise ValueError(f"noise.kind must be one of {KINDS}, got {noise.kind!r}")

@@ -45,7 +45,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import _checks
 from .landscapes import FiniteSum, batch_grad
-from .noise import NoiseModel, sample
+from .noise import NoiseModel, _apply, _draw
 
 __all__ = [
     "CHUNK",
@@ -144,38 +144,56 @@ def _split_objective(objective: Any) -> tuple[Callable | None, FiniteSum | None]
     return objective, None
 
 
-def _validate(noise: NoiseModel, x0: Any, step: Any, decay: Any, n_steps: Any, objective: Any) -> jax.Array:
+def _validate(
+    noise: NoiseModel, x0: Any, step: Any, decay: Any, n_steps: Any, objective: Any, steps_name: str = "n_steps"
+) -> jax.Array:
     if not isinstance(noise, NoiseModel):
         raise ValueError(f"noise must be a course_lib.noise.NoiseModel, got {type(noise).__name__}")
     x0 = _checks.finite_array("x0", x0, ndim=2)
     _checks.positive("step", step)
     _checks.nonnegative("decay", decay)
-    _checks.positive_int("n_steps", n_steps)
+    _checks.positive_int(steps_name, n_steps)
     if noise.kind == "minibatch" and objective is not noise.problem:
         raise ValueError("objective must be the FiniteSum of the minibatch noise model (noise.problem)")
     return x0
 
 
-def _sgd_step(objective, key, X, t, step, decay, noise):
+def _draws(noise, key, t, X, sharding):
+    """The random draws of step ``t`` (key ``fold_in(key, t)``), i.e. the randomness
+    of ``noise.sample(noise, fold_in(key, t), X, objective)``.  The chunk loops
+    draw those of step t + 1 during step t and carry them: the same numbers, but
+    computed by a kernel of their own (see :func:`course_lib.noise._draw`)."""
+    D = _draw(noise, jax.random.fold_in(key, t), X.shape, X.dtype)
+    if sharding is not None:
+        D = jax.lax.with_sharding_constraint(D, NamedSharding(sharding.mesh, PartitionSpec("chains")))
+    return D
+
+
+def _sgd_step(objective, draws, X, t, step, decay, noise):
     eta = step * (1.0 + t) ** (-decay)
     G = batch_grad(objective)(X)
-    Z = sample(noise, key, X, objective)
+    Z = _apply(noise, draws, X, objective)
     return X - eta * (G + Z)
 
 
 def _alive(X, radius):
-    return jnp.all(jnp.isfinite(X), axis=-1) & (jnp.sum(X * X, axis=-1) < radius * radius)
+    # A NaN or infinite coordinate makes the sum NaN or inf, so the comparison is
+    # False: no separate isfinite pass is needed.
+    return jnp.sum(X * X, axis=-1) < radius * radius
 
 
-def _advance(objective, key, X, t, alive, div_at, step, decay, noise, radius, sharding):
+def _advance(objective, draws, X, t, alive, div_at, step, decay, noise, radius, sharding, valid=True):
+    """One SGD step of the live chains.  When ``valid`` is False (padding steps at
+    the end of the last chunk) nothing changes."""
     if sharding is not None:
         X = jax.lax.with_sharding_constraint(X, sharding)
-    X_new = _sgd_step(objective, key, X, t, step, decay, noise)
+    X_new = _sgd_step(objective, draws, X, t, step, decay, noise)
     ok = _alive(X_new, radius)
-    newly_dead = alive & ~ok
-    X = jnp.where((alive & ok)[:, None], X_new, X)
-    div_at = jnp.where(newly_dead, t + 1, div_at)
-    return X, alive & ok, div_at
+    valid = jnp.asarray(valid)  # a Python bool would make ~valid the int -2
+    live = alive & valid
+    X = jnp.where((live & ok)[:, None], X_new, X)
+    div_at = jnp.where(live & ~ok, t + 1, div_at)
+    return X, alive & (ok | ~valid), div_at
 
 
 # ---------------------------------------------------------------------------
@@ -188,48 +206,68 @@ def _traj_chunk(f_static, f_dyn, noise, key, X, t0, alive, div_at, n_valid, step
     objective = f_static if f_static is not None else f_dyn
 
     def body(carry, k):
-        X, alive, div_at = carry
+        X, alive, div_at, D = carry
         t = t0 + k
-        key_t = jax.random.fold_in(key, t)
-        Xn, an, dn = _advance(objective, key_t, X, t, alive, div_at, step, decay, noise, radius, sharding)
-        valid = k < n_valid
-        carry = (jnp.where(valid, Xn, X), jnp.where(valid, an, alive), jnp.where(valid, dn, div_at))
-        return carry, carry[0]
+        D_next = _draws(noise, key, t + 1, X, sharding)
+        X, alive, div_at = _advance(objective, D, X, t, alive, div_at, step, decay, noise, radius, sharding, k < n_valid)
+        return (X, alive, div_at, D_next), X
 
-    (X, alive, div_at), xs = jax.lax.scan(body, (X, alive, div_at), jnp.arange(CHUNK))
+    init = (X, alive, div_at, _draws(noise, key, t0, X, sharding))
+    (X, alive, div_at, _), xs = jax.lax.scan(body, init, jnp.arange(CHUNK))
     return X, alive, div_at, xs
 
 
 @partial(jax.jit, static_argnames=("f_static", "n_bins", "dims", "sharding"))
 def _hist_chunk(
-    f_static, f_dyn, noise, key, X, t0, alive, div_at, counts, n_valid, burn_in, step, decay, radius,
+    f_static, f_dyn, noise, key, X, t0, alive, div_at, n_valid, burn_in, step, decay, radius,
     low, high, n_bins, dims, sharding=None,
 ):
+    """``CHUNK`` steps; returns the state and the ``prod(n_bins)`` counts of the chunk.
+
+    The counts are accumulated in one row per device (``(n_shards, total + 1)``,
+    the last column collecting the pairs outside the window), so that every
+    device scatters its own chains into its own row and the steps need no
+    communication; the rows are summed once at the end of the chunk.
+    """
     objective = f_static if f_static is not None else f_dyn
-    nb = jnp.asarray(n_bins)
-    strides = jnp.asarray([int(np.prod(n_bins[i + 1:])) for i in range(len(n_bins))])
     total = int(np.prod(n_bins))
+    strides = [int(np.prod(n_bins[i + 1:])) for i in range(len(n_bins))]
+    n_shards = 1 if sharding is None else sharding.mesh.size
+    n = X.shape[0]
 
     def body(carry, k):
-        X, alive, div_at, counts, n_counted = carry
+        X, alive, div_at, counts, D = carry
         t = t0 + k
-        key_t = jax.random.fold_in(key, t)
-        Xn, an, dn = _advance(objective, key_t, X, t, alive, div_at, step, decay, noise, radius, sharding)
+        D_next = _draws(noise, key, t + 1, X, sharding)
         valid = k < n_valid
-        X, alive, div_at = (jnp.where(valid, Xn, X), jnp.where(valid, an, alive), jnp.where(valid, dn, div_at))
+        X, alive, div_at = _advance(objective, D, X, t, alive, div_at, step, decay, noise, radius, sharding, valid)
         # the iterate x_{t+1} is counted when t + 1 > burn_in
-        use = valid & (t + 1 > burn_in)
-        P = X[:, dims]
-        ij = jnp.floor((P - low) / (high - low) * nb).astype(jnp.int32)
-        inside = jnp.all((ij >= 0) & (ij < nb), axis=-1) & alive & use
-        flat = jnp.where(inside, jnp.sum(ij * strides, axis=-1), total)
-        counts = counts + jnp.bincount(flat, length=total + 1)[:total]
-        n_counted = n_counted + jnp.where(use, jnp.sum(alive), 0)
-        return (X, alive, div_at, counts, n_counted), None
+        inside = alive & valid & (t + 1 > burn_in)
+        flat = jnp.zeros(n, jnp.int32)
+        for i, dim in enumerate(dims):
+            q = jnp.floor((X[:, dim] - low[i]) / (high[i] - low[i]) * n_bins[i]).astype(jnp.int32)
+            inside = inside & (q >= 0) & (q < n_bins[i])
+            flat = flat + q * strides[i]
+        flat = jnp.where(inside, flat, total).reshape(n_shards, n // n_shards)
+        counts = jax.vmap(lambda c, f: c.at[f].add(1, mode="promise_in_bounds"))(counts, flat)
+        if sharding is not None:
+            counts = jax.lax.with_sharding_constraint(counts, sharding)
+        return (X, alive, div_at, counts, D_next), None
 
-    init = (X, alive, div_at, counts, jnp.zeros((), jnp.int32))
-    (X, alive, div_at, counts, n_counted), _ = jax.lax.scan(body, init, jnp.arange(CHUNK))
-    return X, alive, div_at, counts, n_counted
+    counts = jnp.zeros((n_shards, total + 1), jnp.int32)
+    init = (X, alive, div_at, counts, _draws(noise, key, t0, X, sharding))
+    (X, alive, div_at, counts, _), _ = jax.lax.scan(body, init, jnp.arange(CHUNK))
+    return X, alive, div_at, jnp.sum(counts[:, :total], axis=0)
+
+
+def _n_counted(div_at: np.ndarray, t0: int, n_valid: int, burn_in: int) -> int:
+    """Number of (chain, step) pairs of the chunk ``t0 < s <= t0 + n_valid`` with
+    ``s > burn_in`` and the chain alive after step ``s``, from the divergence
+    steps at the end of the chunk (a chain with ``div_at = s_d >= 0`` is alive
+    exactly after the steps ``s < s_d``)."""
+    first = max(t0, burn_in) + 1
+    last = np.where(div_at < 0, t0 + n_valid, np.minimum(div_at.astype(np.int64) - 1, t0 + n_valid))
+    return int(np.maximum(last - first + 1, 0).sum())
 
 
 @partial(jax.jit, static_argnames=("f_static", "sharding"))
@@ -242,16 +280,17 @@ def _hit_chunk(f_static, f_dyn, noise, key, X, t0, active, times, div_at, step, 
         return jnp.min(d2, axis=-1) <= delta * delta
 
     def body(carry, k):
-        X, active, times, div_at = carry
+        X, active, times, div_at, D = carry
         t = t0 + k
-        key_t = jax.random.fold_in(key, t)
-        Xn, still, div_at = _advance(objective, key_t, X, t, active, div_at, step, decay, noise, radius, sharding)
+        D_next = _draws(noise, key, t + 1, X, sharding)
+        Xn, still, div_at = _advance(objective, D, X, t, active, div_at, step, decay, noise, radius, sharding)
         X = jnp.where(active[:, None], Xn, X)
         hit_now = still & in_target(X)
         times = jnp.where(hit_now, t + 1, times)
-        return (X, still & ~hit_now, times, div_at), None
+        return (X, still & ~hit_now, times, div_at, D_next), None
 
-    (X, active, times, div_at), _ = jax.lax.scan(body, (X, active, times, div_at), jnp.arange(CHUNK))
+    init = (X, active, times, div_at, _draws(noise, key, t0, X, sharding))
+    (X, active, times, div_at, _), _ = jax.lax.scan(body, init, jnp.arange(CHUNK))
     return X, active, times, div_at
 
 
@@ -351,13 +390,16 @@ def occupation_histogram(
     ``low``, ``high``: ``(len(dims),)``; ``n_bins``: one int per dim (or one int).
     """
     x0 = _validate(noise, x0, step, decay, n_steps, objective)
+    _checks.positive("divergence_radius", divergence_radius)
+    if np.ndim(dims) != 1 or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in dims):
+        raise ValueError(f"dims must be a tuple of coordinate indices, got {dims!r}")
     dims = tuple(int(i) for i in dims)
     if not dims or any(i < 0 or i >= x0.shape[1] for i in dims):
         raise ValueError(f"dims must index coordinates of x0 (0..{x0.shape[1] - 1}), got {dims}")
-    n_bins = (n_bins,) * len(dims) if isinstance(n_bins, (int, np.integer)) else tuple(n_bins)
+    n_bins = (n_bins,) * len(dims) if np.ndim(n_bins) == 0 else tuple(n_bins)
     if len(n_bins) != len(dims):
         raise ValueError(f"n_bins must have one entry per dim ({len(dims)}), got {n_bins}")
-    n_bins = tuple(_checks.positive_int("n_bins", int(b)) for b in n_bins)
+    n_bins = tuple(_checks.positive_int("n_bins", b) for b in n_bins)
     low = _checks.finite_array("low", low, ndim=1)
     high = _checks.finite_array("high", high, ndim=1)
     if low.shape != (len(dims),) or high.shape != (len(dims),) or not bool(jnp.all(high > low)):
@@ -373,16 +415,25 @@ def occupation_histogram(
     total = np.zeros(int(np.prod(n_bins)), np.int64)
     n_samples = 0
     bar = _progress(n_steps, progress, "SGD histogram")
+    pending = None  # the previous chunk's outputs, read while the next chunk runs
+
+    def collect(counts, div_at, t0, n_valid):
+        nonlocal total, n_samples
+        total += np.asarray(counts, np.int64)
+        n_samples += _n_counted(np.asarray(div_at), t0, n_valid, burn_in)
+        if bar is not None:
+            bar.update(n_valid)
+
     for t0 in range(0, n_steps, CHUNK):
-        counts = jnp.zeros(total.shape, jnp.int32)
-        X, alive, div_at, counts, n_counted = _hist_chunk(
-            f_static, f_dyn, noise, key, X, t0, alive, div_at, counts, min(CHUNK, n_steps - t0), burn_in,
+        n_valid = min(CHUNK, n_steps - t0)
+        X, alive, div_at, counts = _hist_chunk(
+            f_static, f_dyn, noise, key, X, t0, alive, div_at, n_valid, burn_in,
             step, decay, divergence_radius, low, high, n_bins=n_bins, dims=dims, sharding=sharding,
         )
-        total += np.asarray(counts, np.int64)
-        n_samples += int(n_counted)
-        if bar is not None:
-            bar.update(min(CHUNK, n_steps - t0))
+        if pending is not None:
+            collect(*pending)
+        pending = (counts, div_at, t0, n_valid)
+    collect(*pending)
     if bar is not None:
         bar.close()
     low_np, high_np = np.asarray(low), np.asarray(high)
@@ -421,7 +472,8 @@ def hitting_times(
     is the next power of two, so finished chains no longer cost work.
     ``x0``: ``(n, d)``; a chain that starts in the target has :math:`\tau = 0`.
     """
-    x0 = _validate(noise, x0, step, decay, max_steps, objective)
+    x0 = _validate(noise, x0, step, decay, max_steps, objective, "max_steps")
+    _checks.positive("divergence_radius", divergence_radius)
     centers = _checks.finite_array("centers", centers, ndim=2, last=x0.shape[1])
     _checks.positive("delta", delta)
     f_static, f_dyn = _split_objective(objective)
@@ -455,6 +507,7 @@ def hitting_times(
         tim, dat, act = np.asarray(tim)[:m], np.asarray(dat)[:m], np.asarray(act)[:m]
         # a chain that hits after step max_steps does not count
         tim = np.where((tim >= 0) & (tim <= max_steps), tim, -1)
+        dat = np.where(dat <= max_steps, dat, -1)  # nor does a divergence after max_steps
         times[active_idx] = np.where(tim >= 0, tim, times[active_idx])
         div_at[active_idx] = np.where(dat >= 0, dat, div_at[active_idx])
         keep = act & (tim < 0)

@@ -190,8 +190,9 @@ def test_himmelblau_minima():
     for r in refined:
         assert abs(float(sp.lambdify((X1, X2), expr)(*r))) < 1e-20
         assert np.all(np.linalg.eigvalsh(np.array(H(*r), float)) > 0)  # minima
-    # the stored array is the float32 rounding of the true minimisers ...
-    np.testing.assert_array_equal(M, refined.astype(M.dtype))
+    # the stored array holds the true minimisers to float64 precision ...
+    assert M.dtype == np.float64
+    np.testing.assert_allclose(M, refined, rtol=0, atol=1e-12)
     # ... and the literals in the source are correct to 1e-9
     np.testing.assert_allclose(_himmelblau_literals(), refined, rtol=0, atol=1e-9)
     # value ~0 and gradient ~0 in float32 through the public function
@@ -236,17 +237,18 @@ def test_three_humps_critical_points():
     assert values[2] == pytest.approx(-3.29712385315, abs=1e-9)
 
 
-def test_three_humps_constants_if_exported():
-    """If landscapes exports exact three-humps critical points, check them to 1e-9."""
+def test_three_humps_exported_constants():
+    """The exported three-humps critical points are exact to 1e-9 (float64), minima then saddles."""
     expr = SYMBOLIC["three_humps"]
-    for name in ("THREE_HUMPS_MINIMA", "THREE_HUMPS_SADDLES"):
-        if not hasattr(L, name):
-            continue
-        pts = np.asarray(getattr(L, name), float)
-        for p in pts:
-            q = _newton(expr, p)
-            tol = 1e-9 if pts.dtype == np.float64 and getattr(L, name).dtype == np.float64 else 1e-6
-            np.testing.assert_allclose(p, q, atol=tol)
+    _, _, H = _lambdas(expr)
+    assert L.THREE_HUMPS_MINIMA.shape == (3, 2) and L.THREE_HUMPS_SADDLES.shape == (2, 2)
+    for name, is_min in (("THREE_HUMPS_MINIMA", True), ("THREE_HUMPS_SADDLES", False)):
+        stored = np.asarray(getattr(L, name))
+        assert stored.dtype == np.float64
+        for p in stored:
+            np.testing.assert_allclose(p, _newton(expr, p), atol=1e-9)
+            assert (np.linalg.eigvalsh(np.array(H(*p), float)).min() > 0) == is_min
+    assert np.all(np.diff(L.THREE_HUMPS_MINIMA[:, 0]) > 0)
 
 
 # ---------------------------------------------------------------------------

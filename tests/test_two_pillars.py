@@ -1,0 +1,167 @@
+"""The claims of the chapter "The two pillars", checked at a small size.
+
+Each test mirrors one comparison drawn in book/two_pillars.md (measured against
+predicted) with fewer samples, and fails if the comparison no longer holds.
+"""
+
+from __future__ import annotations
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from course_lib import landscapes, noise, simulate
+
+KEY = jax.random.PRNGKey(7)
+
+
+def _sigma2(problem, x):
+    """Exact per-example gradient variance sigma^2(x) of a least-squares FiniteSum."""
+    G = problem.features * (problem.features @ x - problem.targets)[:, None]
+    return float(jnp.mean(jnp.sum((G - G.mean(0)) ** 2, axis=1)))
+
+
+@pytest.fixture(scope="module")
+def ls_problem():
+    return landscapes.least_squares(KEY, 500, 5, noise=0.5)
+
+
+def test_sigma2_matches_the_gradient_of_the_finite_sum(ls_problem):
+    x = jnp.full(5, 0.3)
+    G = ls_problem.features * (ls_problem.features @ x - ls_problem.targets)[:, None]
+    assert np.allclose(G.mean(0), landscapes.batch_grad(ls_problem)(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("batch_size", [1, 8, 64])
+def test_minibatch_variance_is_sigma2_over_B(ls_problem, batch_size):
+    x = jnp.zeros(5)
+    s2 = _sigma2(ls_problem, x)
+    M = 4000
+    Z = noise.sample(noise.minibatch(ls_problem, batch_size), jax.random.fold_in(KEY, batch_size),
+                     jnp.tile(x, (M, 1)), ls_problem)
+    msq = float(jnp.mean(jnp.sum(Z**2, axis=1)))
+    assert abs(msq * batch_size / s2 - 1) < 0.1, (msq, s2 / batch_size)
+
+
+def test_minibatch_gradient_is_unbiased(ls_problem):
+    x = jnp.zeros(5)
+    s2 = _sigma2(ls_problem, x)
+    M = 20_000
+    Z = noise.sample(noise.minibatch(ls_problem, 1), jax.random.fold_in(KEY, 99), jnp.tile(x, (M, 1)), ls_problem)
+    z = float(jnp.linalg.norm(Z.mean(0))) / np.sqrt(s2 / M)   # E[z^2] = 1 when unbiased
+    assert z < 4.0
+    # and a deliberately biased estimate is detected by the same statistic
+    assert float(jnp.linalg.norm(Z.mean(0) + 0.1)) / np.sqrt(s2 / M) > 4.0
+
+
+def test_full_gradient_cost_grows_linearly_with_n_minibatch_does_not():
+    d, B = 16, 32
+    full = jax.jit(jax.grad(lambda x, p: p(x)))
+    mini = jax.jit(lambda x, p, k: jax.grad(p.batch_loss)(x, jax.random.randint(k, (B,), 0, p.n)))
+    x = jnp.zeros(d)
+    flops_full, flops_mini = [], []
+    for n in (2**10, 2**12, 2**14):
+        p = landscapes.least_squares(KEY, n, d)
+        flops_full.append(full.lower(x, p).cost_analysis()["flops"])
+        flops_mini.append(mini.lower(x, p, KEY).cost_analysis()["flops"])
+    assert np.allclose(np.diff(np.log(flops_full)) / np.log(4), 1.0, atol=0.02)
+    assert len(set(flops_mini)) == 1
+
+    # wall clock, loosely: at n = 2^17 the full gradient is clearly slower
+    p = landscapes.least_squares(KEY, 2**17, d)
+
+    def best(fn, *a):
+        fn(*a).block_until_ready()
+        ts = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            fn(*a).block_until_ready()
+            ts.append(time.perf_counter() - t0)
+        return min(ts)
+
+    assert best(full, x, p) > 3 * best(mini, x, p, KEY)
+
+
+def _mlp_loss(params, X, y):
+    h = X
+    for W in params[:-1]:
+        h = jnp.tanh(h @ W)
+    return jnp.mean((h @ params[-1] - y) ** 2)
+
+
+def _mlp_params(k, depth, width=32, d_in=8):
+    ks = jax.random.split(k, depth + 1)
+    Ws = [jax.random.normal(ks[0], (d_in, width)) / 3]
+    Ws += [jax.random.normal(kk, (width, width)) / 6 for kk in ks[1:depth]]
+    return Ws + [jax.random.normal(ks[-1], (width,)) / 6]
+
+
+def test_gradient_of_a_composition_costs_about_three_losses():
+    X = jax.random.normal(KEY, (128, 8))
+    y = jnp.sin(X[:, 0])
+    ratios = []
+    for depth in (1, 4, 8):
+        p = _mlp_params(KEY, depth)
+        f = jax.jit(_mlp_loss).lower(p, X, y).cost_analysis()["flops"]
+        g = jax.jit(jax.grad(_mlp_loss)).lower(p, X, y).cost_analysis()["flops"]
+        ratios.append(g / f)
+    assert all(1.5 < r < 3.3 for r in ratios), ratios
+    assert abs(ratios[-1] - 3.0) < 0.15, ratios
+
+
+def test_chain_rule_by_hand_matches_jax_grad():
+    X = jax.random.normal(KEY, (64, 8))
+    y = jnp.cos(X[:, 1])
+    p = _mlp_params(KEY, 1)
+    h = jnp.tanh(X @ p[0])
+    r = 2 * (h @ p[1] - y) / len(y)
+    grad_W = X.T @ ((r[:, None] * p[1][None, :]) * (1 - h**2))
+    assert np.allclose(grad_W, jax.grad(_mlp_loss)(p, X, y)[0], atol=1e-5)
+
+
+def test_occupation_histogram_counts_the_trajectories():
+    x0 = jax.random.uniform(KEY, (40, 2), minval=-5, maxval=5)
+    model = noise.gaussian(10.0)
+    T, burn = 300, 100
+    box = dict(low=[-6.0, -6.0], high=[6.0, 6.0], n_bins=24)
+    paths = simulate.trajectories(KEY, landscapes.himmelblau, model, x0, 0.005, T)
+    hist = simulate.occupation_histogram(KEY, landscapes.himmelblau, model, x0, 0.005, T, burn_in=burn, **box)
+    pts = paths.xs[burn + 1:].reshape(-1, 2)
+    direct, _, _ = np.histogram2d(pts[:, 0], pts[:, 1], bins=24, range=[[-6, 6], [-6, 6]])
+    assert hist.n_samples == 40 * (T - burn)
+    assert np.abs(hist.counts - direct).sum() <= 4  # identical up to rare float ties at bin edges
+    assert np.isclose(hist.density().sum() * (12 / 24) ** 2, hist.fraction_inside())
+
+
+def _outside_fraction(eta, sigma, delta, n_chains=2000, n_steps=600):
+    minima = np.asarray(landscapes.HIMMELBLAU_MINIMA)
+    x0 = jax.random.uniform(jax.random.fold_in(KEY, 1), (n_chains, 2), minval=-5, maxval=5)
+    n_bins = 150
+    h = simulate.occupation_histogram(KEY, landscapes.himmelblau, noise.gaussian(sigma), x0, eta, n_steps,
+                                      burn_in=n_steps // 2, low=[-6.0, -6.0], high=[6.0, 6.0], n_bins=n_bins)
+    edges = np.linspace(-6, 6, n_bins + 1)
+    width, c = edges[1] - edges[0], 0.5 * (edges[1:] + edges[:-1])
+    P = np.stack(np.meshgrid(c, c, indexing="ij"), axis=-1)
+    dist = np.linalg.norm(P[:, :, None, :] - minima[None, None], axis=-1)
+    nearest, near = dist.argmin(-1), dist.min(-1) <= delta
+    measured = 1 - h.counts[near].sum() / h.n_samples
+    rng = np.random.default_rng(0)
+    predicted = 0.0
+    for k, m in enumerate(minima):
+        H = np.asarray(jax.hessian(landscapes.himmelblau)(jnp.asarray(m)))
+        Sigma = eta * sigma**2 * np.linalg.inv(2 * H - eta * H @ H)
+        pts = rng.multivariate_normal(m, Sigma, size=50_000)
+        ij = np.clip(((pts - edges[0]) // width).astype(int), 0, n_bins - 1)
+        predicted += h.counts[nearest == k].sum() / h.n_samples * np.mean(~near[ij[:, 0], ij[:, 1]])
+    return measured, predicted
+
+
+def test_occupation_concentrates_near_the_minima_as_the_step_shrinks():
+    small = _outside_fraction(0.002, 20.0, 0.3)
+    large = _outside_fraction(0.008, 20.0, 0.3)
+    assert small[0] < large[0] / 5, (small, large)       # concentration as eta decreases
+    for measured, predicted in (small, large):           # the linearised prediction
+        assert 0.7 < measured / predicted < 1.6, (measured, predicted)
