@@ -35,9 +35,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import traceback
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -95,7 +96,20 @@ def call_safely(question: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise
     except Exception as exc:  # the student's code may raise anything
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else "(no message)"
-        raise GradingError(f"{question}: your function `{name}` raised {type(exc).__name__}: {message}") from None
+        raise GradingError(
+            f"{question}: your function `{name}` raised {type(exc).__name__}: {message}{_student_line(exc)}"
+        ) from None
+
+
+def _student_line(exc: BaseException) -> str:
+    """`` (in your line: `...`)`` for the deepest frame of the traceback outside libraries, or ``""``."""
+    here = str(Path(__file__).resolve().parent)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        fn = frame.filename or ""
+        if "site-packages" in fn or fn.startswith(here) or fn.startswith("<frozen") or not frame.line:
+            continue
+        return f" (in your line `{frame.line.strip()}`)"
+    return ""
 
 
 def _as_float_array(question: str, value: Any, what: str) -> np.ndarray:

@@ -1,0 +1,112 @@
+"""course_lib.grading: readable feedback helpers and batch grading of submissions."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jax.numpy as jnp
+import nbformat
+import numpy as np
+import pytest
+
+from course_lib.grading import (
+    GradingError,
+    autograder_questions,
+    call_safely,
+    check_array,
+    check_number,
+    grade_submissions,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTOGRADER = ROOT / "exercises" / "autograder" / "two_pillars-autograder.zip"
+
+
+def _message(fn, *args, **kwargs) -> str:
+    with pytest.raises(GradingError) as info:
+        fn(*args, **kwargs)
+    return str(info.value)
+
+
+def test_call_safely_returns_the_value():
+    assert call_safely("q1", lambda a, b=1: a + b, 2, b=3) == 5
+
+
+def test_call_safely_turns_problems_into_one_line_messages():
+    def broken(x):
+        return x / 0
+
+    msg = _message(call_safely, "q2", broken, 1)
+    assert msg.startswith("q2: your function `broken` raised ZeroDivisionError: division by zero")
+    assert "return x / 0" in msg  # the student's line, when its source is known
+    assert "placeholder `...`" in _message(call_safely, "q1", ..., 1)
+    assert "not defined" in _message(call_safely, "q1", None, 1)
+    assert _message(call_safely, "q1", 3.0, 1) == "q1: expected a function, got a float: 3.0"
+    with pytest.raises(ValueError, match="question"):
+        call_safely("", print)
+
+
+def test_check_array_messages():
+    good = check_array("q1", [1.0, 2.0], (2,), expected=jnp.array([1.0, 2.0]))
+    assert isinstance(good, np.ndarray) and good.shape == (2,)
+    assert _message(check_array, "q1", jnp.zeros(3), (2,)) == "q1: your function returned shape (3,), expected (2,)"
+    assert "returned None (did you forget `return`?)" in _message(check_array, "q1", None, (2,))
+    assert "returned a str" in _message(check_array, "q1", "1, 2", (2,))
+    assert "NaN or infinite" in _message(check_array, "q1", [np.nan, 1.0], (2,))
+    msg = _message(check_array, "q1", [1.0, 2.5], (2,), expected=[1.0, 2.0], at=jnp.array([0.0, 1.0]))
+    assert msg.startswith("q1: your function returned [1.  2.5] at x = [0. 1.], expected [1. 2.]") and "0.5" in msg
+    big = _message(check_array, "q3", np.zeros((10, 2)), (10, 2), expected=np.eye(10, 2), what="your path")
+    assert big.startswith("q3: your path differs") and "index (0, 0)" in big
+    with pytest.raises(ValueError, match="shape"):
+        check_array("q1", [1.0], [1])
+    with pytest.raises(ValueError, match="expected"):
+        check_array("q1", [1.0], (1,), expected=[1.0, 2.0])
+
+
+def test_check_number_messages():
+    assert check_number("q4", jnp.array([2.0]), expected=2.0) == 2.0
+    assert "placeholder" in _message(check_number, "q4", ..., what="L_smooth")
+    assert _message(check_number, "q4", 3.0, expected=2.0, what="L") == "q4: L = 3 is not the expected value"
+    assert "one number, got 2 values" in _message(check_number, "q4", [1.0, 2.0])
+    assert "finite" in _message(check_number, "q4", float("inf"))
+    assert "bool" in _message(check_number, "q4", True)
+    with pytest.raises(ValueError, match="rtol"):
+        check_number("q4", 1.0, rtol=-1)
+
+
+def test_autograder_questions_and_bad_inputs(tmp_path):
+    assert autograder_questions(AUTOGRADER) == {"q1": 2.0, "q2": 3.0, "q3": 3.0, "q4": 2.0}
+    bad = tmp_path / "x.zip"
+    bad.write_text("no zip")
+    with pytest.raises(ValueError, match="autograder_zip"):
+        autograder_questions(bad)
+    with pytest.raises(ValueError, match="paths"):
+        grade_submissions([], AUTOGRADER)
+    with pytest.raises(ValueError, match="paths"):
+        grade_submissions("one.ipynb", AUTOGRADER)
+    with pytest.raises(ValueError, match="timeout"):
+        grade_submissions(["a.ipynb"], AUTOGRADER, timeout=0)
+    with pytest.raises(ValueError, match="workers"):
+        grade_submissions(["a.ipynb"], AUTOGRADER, workers=0)
+
+
+def test_batch_grading_survives_loops_and_junk(tmp_path):
+    nb = nbformat.read(ROOT / "exercises" / "two_pillars.ipynb", as_version=4)
+    first_code = next(c for c in nb.cells if c.cell_type == "code" and "import jax" in c.source)
+    first_code.source = "while True:\n    pass"
+    nbformat.write(nb, tmp_path / "loops.ipynb")
+    (tmp_path / "essay.txt").write_text("I did not do it")
+    out = tmp_path / "scores.csv"
+    start = time.monotonic()
+    results = grade_submissions(
+        [tmp_path / "loops.ipynb", tmp_path / "essay.txt", tmp_path / "missing.ipynb"], AUTOGRADER, out, timeout=20
+    )
+    assert time.monotonic() - start < 60
+    assert [r.total for r in results] == [0, 0, 0]
+    assert "time limit of 20 s exceeded" in results[0].error
+    assert "not a notebook" in results[1].error
+    assert results[2].error == "file not found"
+    lines = out.read_text().splitlines()
+    assert lines[0] == "submission,q1,q2,q3,q4,total,error" and lines[-1] == "max,2,3,3,2,10,"
+    assert len(lines) == 5

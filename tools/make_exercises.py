@@ -1,0 +1,230 @@
+"""Generate the exercise notebooks, their solutions and autograders from the masters.
+
+One source of truth per exercise: the otter-assign master notebook
+``exercises/source/<name>.ipynb``.  This script runs ``otter assign`` on every
+master and writes, for each ``<name>``:
+
+* ``exercises/<name>.ipynb`` -- the student notebook (solutions replaced by ``...``,
+  ``grader.check("qN")`` cells for self-checks);
+* ``exercises/tests/<name>/qN.py`` -- the public tests those self-checks run;
+* ``exercises/autograder/<name>-autograder.zip`` -- public *and* hidden tests,
+  for ``otter run`` / ``python -m course_lib.grading``;
+* ``solutions/<name>.ipynb`` -- the solved notebook for the book, every solution
+  cell tagged ``hide-input`` (shown folded).
+
+The output is deterministic (fixed cell ids, fixed zip timestamps), so that
+``--check`` can regenerate into a temporary folder and compare.
+
+Usage::
+
+    python tools/make_exercises.py            # regenerate (runs the hidden tests on the solutions)
+    python tools/make_exercises.py --check    # exit 1 if the committed copies are stale
+    python tools/make_exercises.py --out DIR  # write under DIR instead of the repository
+    python tools/make_exercises.py --no-run-tests  # faster: skip grading the solutions
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import filecmp
+import io
+import logging
+import shutil
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = Path("exercises") / "source"
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed timestamp of every zip entry
+
+OTTER_TAGS = {"otter_answer_cell", "otter_assign_solution_cell"}
+EXERCISE_ONLY, SOLUTION_ONLY = "exercise-only", "solution-only"
+
+
+def outputs(name: str) -> list[Path]:
+    """Paths (relative to the repository) that the exercise ``name`` generates, besides its tests folder."""
+    return [
+        Path("exercises") / f"{name}.ipynb",
+        Path("exercises") / "autograder" / f"{name}-autograder.zip",
+        Path("solutions") / f"{name}.ipynb",
+    ]
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _is_otter_cell(cell) -> bool:
+    """Cells that otter adds for self-checks: init, grader.check(...), check_all and its heading."""
+    src = cell.source
+    if cell.cell_type == "code":
+        return src.startswith("# Initialize Otter") or src.startswith("grader.check")
+    return cell.cell_type == "markdown" and "rerun all of the autograder tests" in src
+
+
+def _normalise(nb, name: str, drop_tag: str) -> None:
+    """In place: drop cells tagged ``drop_tag``, give stable ids, clear outputs and volatile metadata."""
+    nb.cells = [c for c in nb.cells if drop_tag not in _tags(c)]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name}-{i:02d}"
+        meta = cell.setdefault("metadata", {})
+        meta.pop("execution", None)
+        tags = [t for t in _tags(cell) if t not in (EXERCISE_ONLY, SOLUTION_ONLY)]
+        if tags:
+            meta["tags"] = tags
+        else:
+            meta.pop("tags", None)
+        if cell.cell_type == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    nb.nbformat, nb.nbformat_minor = 4, 5
+
+
+def _student(nb, name: str):
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("# Initialize Otter"):
+            # one tests folder per exercise, so that several exercises can share exercises/
+            cell.source = f'# Initialize Otter\nimport otter\ngrader = otter.Notebook("{name}.ipynb", tests_dir="tests/{name}")'
+    _normalise(nb, name, SOLUTION_ONLY)
+    return nb
+
+
+def _solutions(nb, name: str):
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if not _is_otter_cell(c)]
+    for cell in nb.cells:
+        tags = _tags(cell)
+        if "otter_assign_solution_cell" in tags:
+            cell.metadata["tags"] = [t for t in tags if t not in OTTER_TAGS] + ["hide-input"]
+            cell.source = "\n".join(
+                line for line in cell.source.split("\n") if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")
+            )
+        cell.metadata.pop("deletable", None)
+        cell.metadata.pop("editable", None)
+        if cell.cell_type == "markdown" and cell.source.startswith("# Exercises:"):
+            cell.source = "# Solutions:" + cell.source[len("# Exercises:"):]
+    _normalise(nb, name, EXERCISE_ONLY)
+    return nb
+
+
+def _deterministic_zip(src: Path, dst: Path) -> None:
+    """Copy the zip ``src`` to ``dst`` with sorted entries, fixed timestamps and permissions."""
+    with zipfile.ZipFile(src) as zin:
+        entries = sorted((info.filename, zin.read(info.filename)) for info in zin.infolist() if not info.is_dir())
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for filename, data in entries:
+            info = zipfile.ZipInfo(filename, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if filename in ("run_autograder", "setup.sh") else 0o644) << 16
+            info.create_system = 3
+            zout.writestr(info, data)
+
+
+def _write_nb(nb, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.validate(nb)
+    path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+
+
+def generate(master: Path, out_root: Path, run_tests: bool = True, quiet: bool = True) -> list[Path]:
+    """Run otter assign on ``master`` and write the outputs of its exercise under ``out_root``.
+
+    Returns the written paths (relative to ``out_root``).  With ``run_tests``,
+    otter also grades the solved notebook with all tests and fails if it does
+    not get full marks.
+    """
+    from otter.assign import main as otter_assign
+
+    name = master.stem
+    with tempfile.TemporaryDirectory(prefix="make-exercises-") as tmp:
+        work = Path(tmp)
+        shutil.copyfile(master, work / master.name)
+        result = work / "dist"
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
+            otter_assign(str(work / master.name), str(result), no_pdfs=True, no_run_tests=not run_tests)
+        student = nbformat.read(result / "student" / master.name, as_version=4)
+        solved = nbformat.read(result / "autograder" / master.name, as_version=4)
+        (zip_src,) = (result / "autograder").glob(f"{name}-autograder_*.zip")
+
+        written = []
+        for rel, nb in ((Path("exercises") / f"{name}.ipynb", _student(student, name)),
+                        (Path("solutions") / f"{name}.ipynb", _solutions(solved, name))):
+            _write_nb(nb, out_root / rel)
+            written.append(rel)
+        tests_rel = Path("exercises") / "tests" / name
+        shutil.rmtree(out_root / tests_rel, ignore_errors=True)
+        (out_root / tests_rel).mkdir(parents=True)
+        for test in sorted((result / "student" / "tests").glob("*.py")):
+            shutil.copyfile(test, out_root / tests_rel / test.name)
+            written.append(tests_rel / test.name)
+        zip_rel = Path("exercises") / "autograder" / f"{name}-autograder.zip"
+        _deterministic_zip(zip_src, out_root / zip_rel)
+        written.append(zip_rel)
+    return written
+
+
+def masters(root: Path = ROOT) -> list[Path]:
+    """The master notebooks ``exercises/source/*.ipynb``."""
+    return sorted((root / SOURCE).glob("*.ipynb"))
+
+
+def stale_files(root: Path = ROOT, run_tests: bool = False) -> list[str]:
+    """Regenerate into a temporary folder and list the generated files that differ from those under ``root``."""
+    stale: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="check-exercises-") as tmp:
+        fresh = Path(tmp)
+        for master in masters(root):
+            written = generate(master, fresh, run_tests=run_tests)
+            tests_rel = Path("exercises") / "tests" / master.stem
+            committed_tests = {p.name for p in (root / tests_rel).glob("*.py")}
+            fresh_tests = {p.name for p in (fresh / tests_rel).glob("*.py")}
+            stale += [str(tests_rel / n) + " (should not exist)" for n in sorted(committed_tests - fresh_tests)]
+            for rel in written:
+                if not (root / rel).is_file():
+                    stale.append(f"{rel} (missing)")
+                elif not filecmp.cmp(root / rel, fresh / rel, shallow=False):
+                    stale.append(str(rel))
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed generated files are stale")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root holding exercises/source (default: this repository)")
+    parser.add_argument("--out", type=Path, default=None, help="root folder to write into (default: --root)")
+    parser.add_argument("--no-run-tests", action="store_true", help="do not grade the solutions while generating")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show otter's output")
+    args = parser.parse_args(argv)
+    if not args.verbose:
+        logging.getLogger("otter").setLevel(logging.WARNING)
+    root = args.root.resolve()
+    found = masters(root)
+    if not found:
+        print(f"no master notebooks in {root / SOURCE}", file=sys.stderr)
+        return 1
+    if args.check:
+        stale = stale_files(root)
+        if stale:
+            print("Generated exercise files are stale; run `python tools/make_exercises.py`:", file=sys.stderr)
+            for s in stale:
+                print(f"  {s}", file=sys.stderr)
+            return 1
+        print(f"exercise files are up to date ({len(found)} master notebook(s))")
+        return 0
+    for master in found:
+        for rel in generate(master, (args.out or root).resolve(), run_tests=not args.no_run_tests, quiet=not args.verbose):
+            print(f"wrote {rel}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
