@@ -6,8 +6,11 @@ One module per concept:
 * :mod:`course_lib.noise` -- zero-mean gradient-noise models;
 * :mod:`course_lib.simulate` -- many SGD chains: trajectories, occupation
   histograms, hitting times;
+* :mod:`course_lib.autodiff` -- a small forward- and reverse-mode AD, with operation counts;
+* :mod:`course_lib.nonsmooth` -- Clarke subdifferentials, backprop artifacts, subgradient methods;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
-* :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book.
+* :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
+* :mod:`course_lib.grading` -- readable feedback for exercises and batch grading.
 
 Everything runs on the CPU by default.
 """
@@ -21,11 +24,11 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("plotting", "widgets", "grading")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading")
 
 
 def __getattr__(name: str) -> Any:
-    # matplotlib and ipywidgets are imported only when a chapter needs them.
+    # matplotlib, ipywidgets, sympy and otter are imported only when a chapter needs them.
     if name in _LAZY:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")

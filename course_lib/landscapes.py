@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 Landscape = Callable[[jax.Array], jax.Array]
-"""Type of a loss landscape: a function from arrays ``(..., d)`` to arrays ``(...)``."""
+"""Loss landscapes are functions from arrays ``(..., d)`` to arrays ``(...)``."""
 
 
 def himmelblau(x: jax.Array) -> jax.Array:

@@ -111,8 +111,8 @@ def heavy_tailed(sigma: float, df: float = 3.0) -> NoiseModel:
 # ``jax_threefry_partitionable`` (the default) -- the same counters, the same
 # 20 rounds, the same bits -> uniform -> sqrt(2) erfinv(u) map -- but written
 # out unrolled in ``jax.numpy``, so XLA fuses it into one loop.  The draws are
-# identical (tests/test_noise.py checks it), so results do not depend on which
-# path was taken.  Any other key implementation, dtype or setting falls back to
+# identical (benchmarks/sgd_throughput.py checks it), so results do not depend
+# on which path was taken.  Any other key implementation, dtype or setting falls back to
 # ``jax.random.normal``.
 
 _THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
