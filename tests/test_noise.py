@@ -226,3 +226,17 @@ def test_minibatch_problem_is_traced():
     assert not np.allclose(np.asarray(z1), np.asarray(z2))
     draw(N.minibatch(p1, 3), key, X)  # batch_size is static: one more compilation
     assert draw._cache_size() == 2
+
+
+@pytest.mark.parametrize("shape", [(1, 2), (7, 3), (1000, 2), (4, 5, 2)])
+def test_fast_normal_sampler_is_bitwise_jax_random_normal(shape):
+    """The unrolled Threefry sampler the simulators use draws exactly jax.random.normal's numbers."""
+    from course_lib.noise import _normal
+
+    for seed in (0, 1, 12345):
+        key = jax.random.key(seed)
+        for k in (key, jax.random.fold_in(key, 17)):
+            np.testing.assert_array_equal(
+                np.asarray(jax.jit(lambda kk: _normal(kk, shape, jnp.float32))(k)),
+                np.asarray(jax.random.normal(k, shape, jnp.float32)),
+            )
