@@ -8,6 +8,8 @@ One module per concept:
   histograms, hitting times;
 * :mod:`course_lib.autodiff` -- a small forward- and reverse-mode AD, with operation counts;
 * :mod:`course_lib.nonsmooth` -- Clarke subdifferentials, backprop artifacts, subgradient methods;
+* :mod:`course_lib.energy` -- transition graphs, energies and the Boltzmann--Gibbs law of constant-step SGD;
+* :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA on finite sums, and their bounds;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
 * :mod:`course_lib.grading` -- readable feedback for exercises and batch grading.
@@ -24,7 +26,7 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy")
 
 
 def __getattr__(name: str) -> Any:

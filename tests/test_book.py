@@ -10,39 +10,14 @@ launch buttons, the API reference and the bibliography.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
 import yaml
+
+from conftest import toc_files as _toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_BUDGET_S = 90.0
-
-
-def _toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc["parts"]:
-        files += [c["file"] for c in part["chapters"]]
-    return files
-
-
-@pytest.fixture(scope="session")
-def book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, cwd=ROOT,
-    )
-    elapsed = time.perf_counter() - start
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log)
-    return {"html": out / "_build" / "html", "log": log, "code": proc.returncode, "elapsed": elapsed, "out": out}
 
 
 def test_build_succeeds_without_warnings(book):

@@ -7,6 +7,15 @@
    the book uses (``tex-mml-chtml.js``), its TeX extensions and its web fonts
    into ``_static/mathjax`` and points ``mathjax_path`` at it.
 
+4. **Narrow screens.**  ``book/_static/course.css`` lets long identifiers wrap
+   and wide tables and formulas scroll in their own box, so that pages fit a
+   phone.
+
+3. **A clean browser console.**  The book theme logs an error on a reader's
+   first visit unless a default colour mode is set (``default_mode = auto``),
+   and sphinx-thebe registers its configuration script twice under Jupyter
+   Book (``const THEBE_JS_URL`` declared twice); duplicates are removed.
+
 2. **No saved widget state in the pages.**  The chapters' interactive figures
    (``course_lib.widgets``) carry, besides the live ipywidgets view, a static
    HTML figure, which `_config.yml` makes the HTML builder show.  When a chapter
@@ -32,8 +41,25 @@ def _mathjax_source() -> Path:
     return Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
 
 
-def _use_local_mathjax(app: Any, config: Any) -> None:
+STATIC = Path(__file__).resolve().parents[1] / "_static"
+
+
+def _configure(app: Any, config: Any) -> None:
     config.mathjax_path = f"mathjax/{MATHJAX_COMPONENT}"
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+    config.html_context = {"default_mode": "auto", **(config.html_context or {})}
+
+
+def _dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    seen, unique = set(), []
+    for js in context.get("script_files", []):
+        attributes = getattr(js, "attributes", {}) or {}
+        # the same inline script is registered once with filename None and once with ""
+        key = (getattr(js, "filename", str(js)) or "", attributes.get("body"), attributes.get("src"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    context["script_files"][:] = unique
 
 
 def _copy_mathjax(app: Any, exception: Exception | None) -> None:
@@ -54,7 +80,10 @@ def _drop_widget_state(app: Any, env: Any) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
-    app.connect("config-inited", _use_local_mathjax)
+    app.connect("config-inited", _configure)
+    app.add_css_file("course.css")
+    # early: `html-page-context` stops at the first handler that returns a template name
+    app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("build-finished", _copy_mathjax)
     app.connect("env-updated", _drop_widget_state)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -1,0 +1,894 @@
+r"""Energies of critical components and the Boltzmann--Gibbs law of constant-step SGD.
+
+Setting (:cite:`azizian2024longrun`, :cite:`azizian2025talk`): SGD with a constant
+step :math:`\eta`, :math:`x_{t+1} = x_t - \eta[\nabla f(x_t) + Z(x_t;\omega_t)]`, on a
+landscape whose critical set splits into components :math:`K_1,\dots,K_p`.
+A large deviation principle gives the cost :math:`B_{ij}` of a transition from
+:math:`K_i` to :math:`K_j` (the least action of a path joining them); SGD then
+behaves like a Markov chain on :math:`\{1,\dots,p\}` with transition
+probabilities :math:`\approx e^{-B_{ij}/\eta}`, and its invariant measure gives
+:math:`K_i` a mass :math:`\approx e^{-E_i/\eta}` with the *energy*
+
+.. math::
+    E_i = \min_{T \in \mathcal T(i)} \sum_{(j\to k)\in T} B_{jk},
+
+the least weight of a spanning tree whose edges all point towards :math:`i`
+(Freidlin--Wentzell :cite:`freidlin2012`).
+
+What is here
+------------
+* graph algorithms on a ``(p, p)`` cost array ``B`` (``np.inf`` = no direct
+  transition; the diagonal is ignored): :func:`energies` (minimum spanning
+  arborescences, Edmonds' algorithm in ``networkx``),
+  :func:`energies_brute_force` (enumeration, for checks), :func:`forest_weight`,
+  :func:`relative_energy` :math:`J(i)`, :func:`convergence_energy`
+  :math:`J(x)`, :func:`path_costs`, :func:`transition_graph`;
+* the finite Markov chain with transitions :math:`e^{-B_{ij}/\eta}` and its exact
+  stationary law (:func:`markov_chain`, :func:`stationary_distribution`), whose
+  :math:`-\eta\log` tends to the energies (Markov chain tree theorem);
+* landscapes: :func:`critical_points` (sympy, then Newton in float64, Hessian
+  classification), :func:`flow_connections` (which critical points a gradient
+  flow line joins), :func:`transition_costs` (closed forms for gradient
+  systems with Gaussian or power-law noise), :func:`gaussian_action`;
+* predictions: :func:`gibbs_weights`, :func:`laplace_weights`,
+  :func:`gibbs_density`, :func:`mass_near`;
+* the two-well example with two noise levels: :func:`two_well`,
+  :func:`two_well_occupation`, :func:`two_well_stationary`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import partial
+from typing import Any, Callable, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _checks
+
+__all__ = [
+    "check_costs",
+    "transition_graph",
+    "energies",
+    "energies_brute_force",
+    "forest_weight",
+    "relative_energy",
+    "convergence_energy",
+    "path_costs",
+    "markov_chain",
+    "stationary_distribution",
+    "CriticalPoints",
+    "critical_points",
+    "flow_connections",
+    "transition_costs",
+    "gaussian_action",
+    "gradient_flow_path",
+    "gibbs_weights",
+    "laplace_weights",
+    "gibbs_density",
+    "mass_near",
+    "sample_grid",
+    "GibbsComparison",
+    "compare_with_gibbs",
+    "draw_gibbs_comparison",
+    "two_well",
+    "two_well_noise",
+    "two_well_critical",
+    "two_well_occupation",
+    "two_well_stationary",
+]
+
+
+# ---------------------------------------------------------------------------
+# transition graphs and energies
+# ---------------------------------------------------------------------------
+
+
+def check_costs(B: Any, name: str = "B") -> np.ndarray:
+    """Validate a cost matrix: a square ``(p, p)`` float array with entries in ``[0, inf]``.
+
+    Returns a float64 copy whose diagonal is set to ``inf`` (a component does
+    not transition to itself).  Raises :class:`ValueError` naming ``name``.
+    """
+    try:
+        arr = np.array(B, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a square array of transition costs, got {type(B).__name__}") from None
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 1:
+        raise ValueError(f"{name} must be a square (p, p) array of costs, got shape {arr.shape}")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} must not contain NaN (use np.inf where there is no transition)")
+    off = ~np.eye(arr.shape[0], dtype=bool)
+    if (arr[off] < 0).any():
+        raise ValueError(f"{name} must have non-negative costs (a large deviation cost is >= 0)")
+    np.fill_diagonal(arr, np.inf)
+    return arr
+
+
+def transition_graph(B: Any):
+    r"""The transition graph: a ``networkx.DiGraph`` on ``0..p-1`` with an edge
+    :math:`i\to j` of attribute ``weight`` :math:`= B_{ij}` for every finite off-diagonal cost."""
+    import networkx as nx
+
+    B = check_costs(B)
+    G = nx.DiGraph()
+    G.add_nodes_from(range(B.shape[0]))
+    for i, j in zip(*np.nonzero(np.isfinite(B))):
+        G.add_edge(int(i), int(j), weight=float(B[i, j]))
+    return G
+
+
+def _roots(roots: Any, p: int, name: str = "roots") -> tuple[int, ...]:
+    if isinstance(roots, (int, np.integer)) and not isinstance(roots, bool):
+        roots = (roots,)
+    try:
+        out = tuple(sorted({int(r) for r in roots}))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a component index or a sequence of indices, got {roots!r}") from None
+    if not out or any(r < 0 or r >= p for r in out):
+        raise ValueError(f"{name} must be non-empty indices in [0, {p}), got {roots!r}")
+    return out
+
+
+def forest_weight(B: Any, roots: Any) -> float:
+    r"""Least weight :math:`W(R)` of a spanning forest *pointing to* the root set :math:`R`.
+
+    Such a forest gives every node outside ``roots`` exactly one outgoing edge
+    and has no cycle, so that following the edges from any node leads to a root.
+    Its weight is the sum of :math:`B_{jk}` over its edges.  :math:`W(\{i\}) = E_i`.
+    Computed by Edmonds' algorithm (``networkx.minimum_spanning_arborescence``)
+    on the reversed graph with a virtual super-root joined to every root at cost 0.
+    Returns ``inf`` when no such forest exists.  ``B``: ``(p, p)``.
+    """
+    import networkx as nx
+
+    B = check_costs(B)
+    p = B.shape[0]
+    R = _roots(roots, p)
+    if len(R) == p:
+        return 0.0
+    G = nx.DiGraph()
+    G.add_nodes_from(range(p + 1))
+    for j, k in zip(*np.nonzero(np.isfinite(B))):
+        if j not in R:  # roots keep no outgoing edge; reversed: edge k -> j
+            G.add_edge(int(k), int(j), weight=float(B[j, k]))
+    for r in R:
+        G.add_edge(p, r, weight=0.0)
+    try:
+        T = nx.minimum_spanning_arborescence(G, attr="weight", preserve_attrs=True)
+    except nx.NetworkXException:
+        return math.inf
+    return float(sum(d["weight"] for _, _, d in T.edges(data=True)))
+
+
+def energies(B: Any) -> np.ndarray:
+    r"""Energies :math:`E_i = \min_{T\in\mathcal T(i)} \sum_{(j\to k)\in T} B_{jk}`, shape ``(p,)``.
+
+    ``B`` is a ``(p, p)`` array of transition costs (``np.inf`` where there is
+    no direct transition; the diagonal is ignored).  :math:`\mathcal T(i)` is
+    the set of spanning trees of the transition graph in which every edge points
+    towards :math:`i` (in-arborescences rooted at :math:`i`)
+    :cite:`freidlin2012,azizian2024longrun`.  Only differences
+    :math:`E_i - E_j` matter for the invariant measure; the values returned are
+    the tree weights themselves (``inf`` if no tree points to :math:`i`).
+    """
+    B = check_costs(B)
+    return np.array([forest_weight(B, i) for i in range(B.shape[0])])
+
+
+def energies_brute_force(B: Any) -> np.ndarray:
+    r"""Same as :func:`energies`, by enumerating all :math:`p^{p-1}` successor maps (``p <= 7``).
+
+    For every root :math:`i`, every node :math:`j\ne i` picks a successor; a
+    choice is a tree pointing to :math:`i` iff following successors from any
+    node reaches :math:`i`.  Exponential cost: only for checks on small graphs.
+    """
+    B = check_costs(B)
+    p = B.shape[0]
+    if p > 7:
+        raise ValueError(f"B must have at most 7 components for the brute force, got p = {p}")
+    E = np.full(p, np.inf)
+    for i in range(p):
+        others = [j for j in range(p) if j != i]
+        for succ in itertools.product(range(p), repeat=p - 1):
+            nxt = dict(zip(others, succ))
+            if any(j == k for j, k in nxt.items()):
+                continue
+            w = sum(B[j, k] for j, k in nxt.items())
+            if not w < E[i]:
+                continue
+            ok = True
+            for j in others:
+                seen, node = 0, j
+                while node != i and seen <= p:
+                    node, seen = nxt[node], seen + 1
+                if node != i:
+                    ok = False
+                    break
+            if ok:
+                E[i] = w
+    return E
+
+
+def relative_energy(B: Any, target: Any, i: int) -> float:
+    r"""Energy of the target relative to component ``i``: :math:`J(i) = E_0 - W(\{0, i\})`.
+
+    :math:`E_0 = W(\{0\})` is the least weight of a spanning tree pointing to the
+    target (``target``: one index, or several indices treated as one root set,
+    e.g. all global minimisers) and :math:`W(\{0, i\})` the least weight of a
+    forest pointing to the target and to :math:`i` -- a tree to the target with
+    the edge leaving :math:`i` removed :cite:`azizian2025global`.  ``J(i) >= 0``;
+    it is ``0`` when ``i`` is in the target.  ``B``: ``(p, p)``.
+    """
+    B = check_costs(B)
+    R = _roots(target, B.shape[0], "target")
+    i = _roots(i, B.shape[0], "i")
+    if len(i) != 1:
+        raise ValueError(f"i must be one component index, got {i}")
+    if i[0] in R:
+        return 0.0
+    E0 = forest_weight(B, R)
+    return float(E0 - forest_weight(B, R + i))
+
+
+def path_costs(B: Any) -> np.ndarray:
+    r"""Least cost :math:`B(j, k)` of a chain of transitions from :math:`j` to :math:`k`, shape ``(p, p)``.
+
+    Floyd--Warshall on the costs ``B`` (the shortest-path closure); the
+    diagonal is ``0`` (staying put is free).
+    """
+    D = check_costs(B)
+    np.fill_diagonal(D, 0.0)
+    for k in range(D.shape[0]):
+        D = np.minimum(D, D[:, k : k + 1] + D[k : k + 1, :])
+    return D
+
+
+def convergence_energy(B: Any, target: Any, start: int) -> float:
+    r"""Energy :math:`J(x) = \max_i\,[J(i) - B(x, i)]_+` of SGD started at :math:`x \in K_{\text{start}}`.
+
+    :math:`J(i)` is :func:`relative_energy` and :math:`B(x, i)` the least cost of
+    a chain of transitions from ``start`` to :math:`i` (:func:`path_costs`).  The
+    expected time for SGD started at :math:`x` to reach the target is
+    :math:`\approx e^{J(x)/\eta}` :cite:`azizian2025global`.  ``B``: ``(p, p)``.
+    """
+    B = check_costs(B)
+    p = B.shape[0]
+    R = _roots(target, p, "target")
+    s = _roots(start, p, "start")
+    if len(s) != 1:
+        raise ValueError(f"start must be one component index, got {start!r}")
+    D = path_costs(B)
+    best = 0.0
+    for i in range(p):
+        if i in R:
+            continue
+        best = max(best, relative_energy(B, R, i) - D[s[0], i])
+    return float(best)
+
+
+# ---------------------------------------------------------------------------
+# the finite Markov chain with exponentially small transitions
+# ---------------------------------------------------------------------------
+
+
+def markov_chain(B: Any, step: float) -> np.ndarray:
+    r"""Transition matrix :math:`P_{ij} = e^{-B_{ij}/\eta}/p` (:math:`i\ne j`), :math:`P_{ii} = 1 - \sum_{j\ne i} P_{ij}`.
+
+    ``B``: ``(p, p)`` costs, ``step``: :math:`\eta > 0`.  Returns ``(p, p)`` float64.
+    """
+    B = check_costs(B)
+    _checks.positive("step", step)
+    p = B.shape[0]
+    P = np.exp(-B / float(step)) / p
+    np.fill_diagonal(P, 0.0)
+    np.fill_diagonal(P, 1.0 - P.sum(axis=1))
+    return P
+
+
+def stationary_distribution(P: Any) -> np.ndarray:
+    r"""Stationary law :math:`\pi = \pi P` of an irreducible transition matrix, shape ``(p,)``.
+
+    Grassmann--Taksar--Heyman elimination: only sums of non-negative numbers,
+    so it stays accurate when transition probabilities are as small as
+    :math:`10^{-100}` (a linear solve is not).  ``P``: ``(p, p)`` row-stochastic.
+    """
+    A = np.array(P, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"P must be a square transition matrix, got shape {A.shape}")
+    if (A < 0).any() or not np.allclose(A.sum(axis=1), 1.0, atol=1e-9):
+        raise ValueError("P must be row-stochastic (non-negative rows summing to 1)")
+    n = A.shape[0]
+    for k in range(n - 1, 0, -1):
+        s = A[k, :k].sum()
+        if s <= 0:
+            raise ValueError("P must be irreducible (a state cannot reach the others)")
+        A[:k, k] /= s
+        A[:k, :k] += np.outer(A[:k, k], A[k, :k])
+    pi = np.zeros(n)
+    pi[0] = 1.0
+    for k in range(1, n):
+        pi[k] = pi[:k] @ A[:k, k]
+    return pi / pi.sum()
+
+
+# ---------------------------------------------------------------------------
+# critical points of a landscape, flow connections, transition costs
+# ---------------------------------------------------------------------------
+
+
+class CriticalPoints(NamedTuple):
+    """Result of :func:`critical_points`.
+
+    ``points``: ``(p, 2)`` float64; ``values``: ``(p,)`` :math:`f(K_i)`;
+    ``kinds``: ``p`` strings ``"minimum"``, ``"saddle"`` or ``"maximum"``;
+    ``hessians``: ``(p, 2, 2)``; ``exact``: ``p`` bools, True when sympy found
+    the point in closed form (rational coordinates).
+    Sorted by kind (minima, saddles, maxima), then by :math:`f`, then :math:`x_1`.
+    """
+
+    points: np.ndarray
+    values: np.ndarray
+    kinds: tuple[str, ...]
+    hessians: np.ndarray
+    exact: tuple[bool, ...]
+
+
+def critical_points(expr: Any, x: Any, y: Any, *, newton_steps: int = 8) -> CriticalPoints:
+    r"""All real critical points of a polynomial :math:`f(x, y)` (a sympy expression).
+
+    Method: the resultant of :math:`\partial_x f` and :math:`\partial_y f` in
+    :math:`y` is a polynomial in :math:`x` whose real roots contain the
+    abscissae of the critical points; sympy isolates them exactly (``real_roots``),
+    rational roots stay exact, the others are evaluated to 30 digits; for each,
+    the real roots in :math:`y` of the gcd of the two partial derivatives give
+    the ordinates.  Every point is then refined by ``newton_steps`` Newton steps
+    in float64 and classified by the signs of the Hessian eigenvalues.
+    """
+    import sympy as sp
+
+    if not isinstance(expr, sp.Expr):
+        raise ValueError(f"expr must be a sympy expression in x and y, got {type(expr).__name__}")
+    fx, fy = sp.diff(expr, x), sp.diff(expr, y)
+    try:
+        res = sp.Poly(sp.resultant(fx, fy, y), x)
+    except sp.PolynomialError:
+        raise ValueError("expr must be a polynomial in x and y") from None
+    grad = sp.lambdify((x, y), [fx, fy], "numpy")
+    hess = sp.lambdify((x, y), sp.hessian(expr, (x, y)).tolist(), "numpy")
+    fval = sp.lambdify((x, y), expr, "numpy")
+    found: list[tuple[np.ndarray, bool]] = []
+    for xr in sorted(set(sp.real_roots(res)), key=lambda r: float(r)):
+        x_exact = xr.is_Rational
+        x0 = xr if x_exact else sp.Float(xr.evalf(30), 30)
+        gx = sp.Poly(sp.nsimplify(fx.subs(x, x0)) if x_exact else fx.subs(x, x0), y)
+        gy = sp.Poly(sp.nsimplify(fy.subs(x, x0)) if x_exact else fy.subs(x, x0), y)
+        if x_exact:
+            g = sp.gcd(gx, gy)
+            ys = [(r, r.is_Rational) for r in set(sp.real_roots(g))] if g.degree() > 0 else []
+        else:
+            ys = []
+            for r in sp.Poly(gx, y).nroots(n=30):
+                if abs(sp.im(r)) < 1e-12 and abs(complex(gy.eval(sp.re(r)))) < 1e-6 * (1 + abs(complex(r)) ** 4):
+                    ys.append((sp.re(r), False))
+        for yr, y_exact in ys:
+            found.append((np.array([float(x0), float(yr)]), bool(x_exact and y_exact)))
+    pts, exact = [], []
+    for p0, ex in found:
+        p = p0.copy()
+        if not ex:
+            for _ in range(newton_steps):
+                H = np.array(hess(*p), dtype=float)
+                p = p - np.linalg.solve(H, np.array(grad(*p), dtype=float))
+        if not any(np.allclose(p, q, atol=1e-8) for q in pts):
+            pts.append(p)
+            exact.append(ex)
+    rows = []
+    for p, ex in zip(pts, exact):
+        H = np.array(hess(*p), dtype=float)
+        ev = np.linalg.eigvalsh(H)
+        kind = "minimum" if ev.min() > 0 else ("maximum" if ev.max() < 0 else "saddle")
+        rows.append((p, float(fval(*p)), kind, H, ex))
+    order = {"minimum": 0, "saddle": 1, "maximum": 2}
+    rows.sort(key=lambda r: (order[r[2]], round(r[1], 9), r[0][0]))
+    return CriticalPoints(
+        np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), tuple(r[2] for r in rows),
+        np.array([r[3] for r in rows]), tuple(r[4] for r in rows),
+    )
+
+
+@partial(jax.jit, static_argnames=("f", "n_steps"))
+def _flow(f, X0, sign, dt, n_steps):
+    """``n_steps`` Euler steps of the normalised flow :math:`\\dot x = \\mp\\nabla f/\\max(1, \\|\\nabla f\\|)`."""
+    g = jax.vmap(jax.grad(f))
+
+    def body(X, _):
+        G = g(X)
+        nrm = jnp.maximum(1.0, jnp.linalg.norm(G, axis=-1, keepdims=True))
+        return X - sign * dt * G / nrm, None
+
+    X, _ = jax.lax.scan(body, X0, None, length=n_steps)
+    return X
+
+
+def flow_connections(
+    f: Callable[[jax.Array], jax.Array],
+    points: Any,
+    hessians: Any,
+    *,
+    n_dirs: int = 24,
+    eps: float = 1e-3,
+    dt: float = 2e-3,
+    n_steps: int = 20_000,
+    tol: float = 1e-2,
+) -> list[tuple[int, int]]:
+    r"""Pairs ``(j, k)`` such that a gradient-flow line runs from critical point ``j`` down to ``k``.
+
+    For each critical point, ``n_dirs`` starting points at distance ``eps`` in
+    its unstable eigenspace are followed *down* the flow, and ``n_dirs`` in its
+    stable eigenspace *up* the flow (a normalised Euler scheme, ``n_steps`` steps
+    of length ``dt``); an end point within ``tol`` of another critical point
+    records a connection.  ``f``: ``(..., d) -> (...)``; ``points``: ``(p, d)``;
+    ``hessians``: ``(p, d, d)``.  Returns sorted unique pairs (higher, lower).
+    """
+    P = np.asarray(points, dtype=float)
+    H = np.asarray(hessians, dtype=float)
+    if P.ndim != 2 or H.shape != (P.shape[0], P.shape[1], P.shape[1]):
+        raise ValueError(f"points must be (p, d) and hessians (p, d, d), got {P.shape} and {H.shape}")
+    rng = np.random.default_rng(0)
+    pairs = set()
+    for j, (p, h) in enumerate(zip(P, H)):
+        ev, V = np.linalg.eigh(h)
+        for sign, mask in ((1.0, ev < 0), (-1.0, ev > 0)):
+            if not mask.any():
+                continue
+            basis = V[:, mask]
+            if basis.shape[1] == 1:
+                c = np.linspace(-1.0, 1.0, 2)[:, None]
+            else:
+                c = rng.normal(size=(n_dirs, basis.shape[1]))
+                if basis.shape[1] == 2:
+                    a = np.linspace(0, 2 * np.pi, n_dirs, endpoint=False)
+                    c = np.stack([np.cos(a), np.sin(a)], -1)
+            c = c / np.linalg.norm(c, axis=1, keepdims=True)
+            X0 = jnp.asarray(p + eps * c @ basis.T, dtype=jnp.float32)
+            X = np.asarray(_flow(f, X0, sign, dt, n_steps), dtype=float)
+            d = np.linalg.norm(X[:, None, :] - P[None], axis=-1)
+            for row in d:
+                k = int(np.argmin(row))
+                if row[k] < tol and k != j:
+                    pairs.add((j, k) if sign > 0 else (k, j))
+    return sorted(pairs)
+
+
+def transition_costs(
+    values: Any, connections: Sequence[tuple[int, int]], sigma: float, noise: str = "gaussian"
+) -> np.ndarray:
+    r"""Transition costs of a gradient system, closed form along gradient-flow connections.
+
+    For each connection ``(j, k)`` (a flow line from :math:`K_j` down to
+    :math:`K_k`, see :func:`flow_connections`): :math:`B_{jk} = 0` (follow the
+    flow) and, against the flow,
+
+    * ``noise="gaussian"`` (:math:`Z\sim\mathcal N(0,\sigma^2 I)`):
+      :math:`B_{kj} = 2(f(K_j) - f(K_k))/\sigma^2`;
+    * ``noise="power_law"`` (:math:`Z\sim\mathcal N(0,\sigma^2 f(x) I)`, :math:`f > 0`):
+      :math:`B_{kj} = 2(\log f(K_j) - \log f(K_k))/\sigma^2`.
+
+    Both are exact: the action of any path from :math:`K_k` to :math:`K_j` is at
+    least this (expand :math:`\|\dot\gamma+\nabla f\|^2 = \|\dot\gamma-\nabla f\|^2 + 4\langle\dot\gamma,\nabla f\rangle`),
+    with equality along the time-reversed flow line.  Other pairs get
+    ``np.inf``: such a transition passes through intermediate components, and
+    the energies are unchanged (a tree using a chained transition can be
+    rebuilt from direct ones).  ``values``: ``(p,)``; returns ``(p, p)``.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or not np.isfinite(v).all():
+        raise ValueError(f"values must be a finite 1-D array of f(K_i), got shape {v.shape}")
+    _checks.positive("sigma", sigma)
+    _checks.one_of("noise", noise, ("gaussian", "power_law"))
+    if noise == "power_law":
+        if (v <= 0).any():
+            raise ValueError("values must be > 0 for power-law noise (the energy involves log f)")
+        v = np.log(v)
+    p = v.size
+    B = np.full((p, p), np.inf)
+    for j, k in connections:
+        if not (0 <= j < p and 0 <= k < p) or j == k:
+            raise ValueError(f"connections must be pairs of distinct indices in [0, {p}), got {(j, k)}")
+        B[j, k] = 0.0
+        B[k, j] = 2.0 * max(v[j] - v[k], 0.0) / float(sigma) ** 2
+    return B
+
+
+def gradient_flow_path(f: Callable[[jax.Array], jax.Array], x0: Any, dt: float, n_steps: int) -> np.ndarray:
+    r"""Euler path of the gradient flow :math:`\dot\gamma = -\nabla f(\gamma)` from ``x0``: ``(n_steps + 1, d)`` float64."""
+    x = np.asarray(x0, dtype=float)
+    _checks.positive("dt", dt)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    g = jax.jit(jax.grad(f))
+    out = [x]
+    for _ in range(n_steps):
+        x = x - float(dt) * np.asarray(g(jnp.asarray(x)), dtype=float)
+        out.append(x)
+    return np.array(out)
+
+
+def gaussian_action(f: Callable[[jax.Array], jax.Array], path: Any, duration: float, sigma: float) -> float:
+    r"""Action :math:`S_T[\gamma] = \frac{1}{2\sigma^2}\int_0^T \|\dot\gamma_t + \nabla f(\gamma_t)\|^2\,dt` of a sampled path.
+
+    ``path``: ``(m, d)`` points :math:`\gamma(t_k)` at equally spaced times on
+    :math:`[0, T]`, ``T = duration``; finite differences for :math:`\dot\gamma`,
+    midpoint rule for the integral.  The Gaussian-noise Lagrangian is
+    :math:`L(x, v) = \|v + \nabla f(x)\|^2/(2\sigma^2)` :cite:`azizian2024longrun`.
+    """
+    P = _checks.finite_array("path", path, ndim=2)
+    _checks.positive("duration", duration)
+    _checks.positive("sigma", sigma)
+    dt = float(duration) / (P.shape[0] - 1)
+    mid = 0.5 * (P[1:] + P[:-1])
+    vel = (P[1:] - P[:-1]) / dt
+    g = jax.vmap(jax.grad(f))(mid)
+    return float(jnp.sum(jnp.sum((vel + g) ** 2, axis=-1)) * dt / (2.0 * float(sigma) ** 2))
+
+
+# ---------------------------------------------------------------------------
+# predictions
+# ---------------------------------------------------------------------------
+
+
+def gibbs_weights(E: Any, step: float) -> np.ndarray:
+    r"""Boltzmann--Gibbs weights :math:`\mu(K_i) = e^{-E_i/\eta}/\sum_j e^{-E_j/\eta}`, shape ``(p,)``."""
+    E = np.asarray(E, dtype=float)
+    _checks.positive("step", step)
+    if E.ndim != 1 or np.isnan(E).any():
+        raise ValueError(f"E must be a 1-D array of energies, got shape {E.shape}")
+    a = -(E - E.min()) / float(step)
+    w = np.exp(a)
+    return w / w.sum()
+
+
+def laplace_weights(values: Any, hessians: Any, sigma: float, step: float, noise: str = "gaussian") -> np.ndarray:
+    r"""Masses near the minima from Laplace's method on the Gibbs density, shape ``(m,)``.
+
+    Gaussian noise: density :math:`\propto e^{-2f(x)/(\sigma^2\eta)}`, so the mass
+    near a minimum :math:`K_i` is
+    :math:`\propto e^{-2f(K_i)/(\sigma^2\eta)}\,\det(\nabla^2 f(K_i))^{-1/2}`.
+    Power-law noise: :math:`\log f` replaces :math:`f`, so
+    :math:`\propto f(K_i)^{-2/(\sigma^2\eta)}\det(\nabla^2 f(K_i)/f(K_i))^{-1/2}`.
+    ``values``: ``(m,)`` :math:`f` at the minima; ``hessians``: ``(m, d, d)``.
+    Normalised to sum to one over the given minima.
+    """
+    v = np.asarray(values, dtype=float)
+    H = np.asarray(hessians, dtype=float)
+    if v.ndim != 1 or H.shape[:1] != v.shape or H.ndim != 3:
+        raise ValueError(f"values must be (m,) and hessians (m, d, d), got {v.shape} and {H.shape}")
+    _checks.positive("sigma", sigma)
+    _checks.positive("step", step)
+    _checks.one_of("noise", noise, ("gaussian", "power_law"))
+    t = 2.0 / (float(sigma) ** 2 * float(step))
+    if noise == "gaussian":
+        log_w = -t * v - 0.5 * np.log(np.linalg.det(H))
+    else:
+        if (v <= 0).any():
+            raise ValueError("values must be > 0 for power-law noise")
+        log_w = -t * np.log(v) - 0.5 * np.log(np.linalg.det(H / v[:, None, None]))
+    log_w -= log_w.max()
+    w = np.exp(log_w)
+    return w / w.sum()
+
+
+def gibbs_density(
+    f: Callable[[Any], Any],
+    edges: Sequence[Any],
+    sigma: float,
+    step: float,
+    noise: str = "gaussian",
+    shift: float = 0.0,
+    oversample: int = 4,
+) -> np.ndarray:
+    r"""The Gibbs law integrated over the cells of a 2-D grid: probabilities ``(n_x, n_y)`` summing to one.
+
+    Evaluated at the cell centres of ``edges`` (two arrays of bin edges, as in
+    :class:`course_lib.simulate.Histogram`), for the diffusion approximation
+    :math:`dX = -\nabla f\,dt + \sqrt{\eta}\,\Sigma(X)^{1/2} dW` of SGD:
+
+    * ``"gaussian"``: :math:`p(x)\propto e^{-2f(x)/(\sigma^2\eta)}`;
+    * ``"power_law"``, noise :math:`\mathcal N(0, \sigma^2 g(x) I)` with
+      :math:`g = f + \text{shift} > 0`: :math:`p(x)\propto g(x)^{-1-2/(\sigma^2\eta)}`
+      (the :math:`-1` is the Itô correction of a state-dependent noise; the
+      large-deviation energy only sees the exponent :math:`2/(\sigma^2\eta)`).
+
+    Each cell's probability is the mean of the density at ``oversample`` x
+    ``oversample`` points inside it (the density can vary within a cell).
+    """
+    _checks.positive("sigma", sigma)
+    _checks.positive("step", step)
+    _checks.one_of("noise", noise, ("gaussian", "power_law"))
+    if len(edges) != 2:
+        raise ValueError("edges must hold two arrays of bin edges")
+    s = _checks.positive_int("oversample", oversample)
+    ex, ey = (np.asarray(e, dtype=float) for e in edges)
+    sub = (np.arange(s) + 0.5) / s
+    cx = (ex[:-1, None] + sub[None] * np.diff(ex)[:, None]).ravel()
+    cy = (ey[:-1, None] + sub[None] * np.diff(ey)[:, None]).ravel()
+    Xc, Yc = np.meshgrid(cx, cy, indexing="ij")
+    F = np.asarray(f(jnp.asarray(np.stack([Xc, Yc], -1))), dtype=float)
+    t = 2.0 / (float(sigma) ** 2 * float(step))
+    if noise == "gaussian":
+        log_p = -t * F
+    else:
+        g = F + float(shift)
+        if (g <= 0).any():
+            raise ValueError("shift must make f + shift > 0 on the grid for power-law noise")
+        log_p = -(1.0 + t) * np.log(g)
+    log_p -= log_p.max()
+    p = np.exp(log_p).reshape(ex.size - 1, s, ey.size - 1, s).sum(axis=(1, 3))
+    return p / p.sum()
+
+
+def mass_near(probs: Any, edges: Sequence[Any], centers: Any, radius: float) -> np.ndarray:
+    r"""Mass of a 2-D grid of cell probabilities within ``radius`` of each centre, shape ``(k,)``.
+
+    ``probs``: ``(n_x, n_y)`` (e.g. ``hist.counts / hist.n_samples`` or
+    :func:`gibbs_density`); ``edges``: the two edge arrays; ``centers``: ``(k, 2)``.
+    A cell counts for a centre when the cell's centre is within ``radius``.
+    """
+    P = np.asarray(probs, dtype=float)
+    C = np.asarray(centers, dtype=float)
+    _checks.positive("radius", radius)
+    if P.ndim != 2 or C.ndim != 2 or C.shape[1] != 2:
+        raise ValueError(f"probs must be (n_x, n_y) and centers (k, 2), got {P.shape} and {C.shape}")
+    cx, cy = (0.5 * (np.asarray(e[1:]) + np.asarray(e[:-1])) for e in edges)
+    Xc, Yc = np.meshgrid(cx, cy, indexing="ij")
+    return np.array([P[(Xc - a) ** 2 + (Yc - b) ** 2 <= radius**2].sum() for a, b in C])
+
+
+def sample_grid(key: jax.Array, probs: Any, edges: Sequence[Any], n: int) -> jax.Array:
+    r"""``n`` points drawn from a 2-D grid law: a cell with probability ``probs``, then uniformly in it.
+
+    ``probs``: ``(n_x, n_y)`` summing to one (e.g. :func:`gibbs_density`);
+    ``edges``: the two edge arrays.  Returns ``(n, 2)`` float32.
+    """
+    P = np.asarray(probs, dtype=float)
+    n = _checks.positive_int("n", n)
+    if P.ndim != 2 or (P < 0).any() or not np.isclose(P.sum(), 1.0):
+        raise ValueError("probs must be a (n_x, n_y) array of probabilities summing to one")
+    ex, ey = (np.asarray(e, dtype=float) for e in edges)
+    k1, k2 = jax.random.split(key)
+    cell = jax.random.categorical(k1, jnp.log(jnp.asarray(P.ravel(), jnp.float32) + 1e-30), shape=(n,))
+    i, j = cell // P.shape[1], cell % P.shape[1]
+    u = jax.random.uniform(k2, (n, 2))
+    lo = jnp.stack([jnp.asarray(ex[:-1])[i], jnp.asarray(ey[:-1])[j]], -1)
+    width = jnp.asarray([ex[1] - ex[0], ey[1] - ey[0]])
+    return (lo + u * width).astype(jnp.float32)
+
+
+class GibbsComparison(NamedTuple):
+    r"""Result of :func:`compare_with_gibbs`.
+
+    ``hist``: the :class:`course_lib.simulate.Histogram` of the iterates;
+    ``probs``: ``(n_x, n_y)`` Gibbs cell probabilities (:func:`gibbs_density`);
+    ``occupation``: ``(n_x, n_y)`` occupation fractions *within* the window;
+    ``tv``: total variation distance :math:`\frac12\sum|\text{occupation} - \text{probs}|`.
+    """
+
+    hist: Any
+    probs: np.ndarray
+    occupation: np.ndarray
+    tv: float
+
+
+_SHIFTED: dict[tuple[Any, float], Callable] = {}
+
+
+def _shifted(f: Callable, shift: float) -> Callable:
+    """``f + shift`` as one cached function object (so the simulators do not recompile)."""
+    if shift == 0.0:
+        return f
+    key = (f, float(shift))
+    if key not in _SHIFTED:
+        _SHIFTED[key] = lambda x: f(x) + key[1]
+    return _SHIFTED[key]
+
+
+def compare_with_gibbs(
+    key: jax.Array,
+    f: Callable[[jax.Array], jax.Array],
+    *,
+    sigma: float,
+    step: float,
+    noise: str = "gaussian",
+    shift: float = 0.0,
+    n_chains: int = 10_000,
+    n_steps: int = 2000,
+    burn_in: int | None = None,
+    x0: Any = None,
+    low: Sequence[float] = (-6.0, -6.0),
+    high: Sequence[float] = (6.0, 6.0),
+    n_bins: int = 80,
+) -> GibbsComparison:
+    r"""Simulate SGD on a 2-D landscape and compare its occupation with the Gibbs law.
+
+    ``noise="gaussian"``: :math:`Z\sim\mathcal N(0,\sigma^2 I)` on ``f``;
+    ``noise="power_law"``: :math:`Z\sim\mathcal N(0,\sigma^2 (f + \text{shift}) I)`
+    (SGD runs on ``f + shift``, which has the same gradient).  Chains start at
+    ``x0`` (``(n_chains, 2)``), or, if ``None``, are drawn from the Gibbs law
+    itself (:func:`sample_grid`): then the occupation can only drift away from
+    the prediction, and the distance measures how far the law is from
+    invariant.  ``burn_in`` defaults to ``n_steps // 4``.  Traced step and
+    noise level: no recompilation across calls with the same sizes.
+    """
+    from . import noise as noise_mod
+    from . import simulate
+
+    _checks.one_of("noise", noise, ("gaussian", "power_law"))
+    n_chains = _checks.positive_int("n_chains", n_chains)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    objective = f if noise == "gaussian" else _shifted(f, shift)
+    model = noise_mod.gaussian(sigma) if noise == "gaussian" else noise_mod.power_law(sigma)
+    edges = tuple(np.linspace(lo, hi, n_bins + 1) for lo, hi in zip(low, high))
+    probs = gibbs_density(f, edges, sigma, step, noise, shift)
+    k0, k1 = jax.random.split(key)
+    if x0 is None:
+        x0 = sample_grid(k0, probs, edges, n_chains)
+    hist = simulate.occupation_histogram(
+        k1, objective, model, x0, step, n_steps, low=jnp.asarray(low), high=jnp.asarray(high), n_bins=n_bins,
+        burn_in=n_steps // 4 if burn_in is None else burn_in,
+    )
+    occ = hist.counts / max(hist.counts.sum(), 1)
+    return GibbsComparison(hist, probs, occ, float(0.5 * np.abs(occ - probs).sum()))
+
+
+# ---------------------------------------------------------------------------
+# the two-well example: energy minimiser != minimiser of f
+# ---------------------------------------------------------------------------
+
+
+def two_well(x: Any, tilt: float = 0.25) -> Any:
+    r"""Tilted double well :math:`f(x) = (x^2 - 1)^2 + \text{tilt}\cdot x` on :math:`\mathbb R`.
+
+    With ``tilt > 0`` the left minimum (near :math:`-1`) is the global one, the
+    right one (near :math:`+1`) is shallower; the barrier top is near :math:`0`.
+    """
+    return (x**2 - 1.0) ** 2 + tilt * x
+
+
+def two_well_noise(x: Any, sigma1: Any, sigma2: Any, width: float = 0.05) -> Any:
+    r"""Noise level :math:`s(x)`: :math:`\sigma_1` left of the barrier, :math:`\sigma_2` right of it
+    (a smooth switch of ``width`` around the barrier top :math:`y` of :func:`two_well`)."""
+    y = two_well_critical()[1]
+    w = 0.5 * (1.0 + jnp.tanh((x - y) / width))
+    return (1.0 - w) * sigma1 + w * sigma2
+
+
+def two_well_critical(tilt: float = 0.25) -> np.ndarray:
+    """The three critical points of :func:`two_well`, shape ``(3,)``: left minimum, barrier top, right minimum."""
+    return np.sort(np.real(np.roots([4.0, 0.0, -4.0, tilt])))
+
+
+@partial(jax.jit, static_argnames=("n_steps",))
+def _two_well_run(key, x0, sigma1, sigma2, step, n_steps, y):
+    df = jax.vmap(jax.grad(two_well))
+
+    def body(carry, k):
+        x, count = carry
+        z = jax.random.normal(jax.random.fold_in(key, k), x.shape)
+        x = x - step * (df(x) + two_well_noise(x, sigma1, sigma2) * z)
+        return (x, count + (x > y)), None
+
+    (x, count), _ = jax.lax.scan(body, (x0, jnp.zeros(x0.shape, jnp.int32)), jnp.arange(n_steps))
+    return x, count
+
+
+def two_well_occupation(
+    key: jax.Array, sigma1: float, sigma2: float, step: float, n_chains: int = 2000, n_steps: int = 4000
+) -> float:
+    r"""Fraction of time that 1-D SGD on :func:`two_well` spends right of the barrier.
+
+    Runs ``n_chains`` chains of :math:`x_{t+1} = x_t - \eta[f'(x_t) + s(x_t)\xi_t]`,
+    :math:`\xi_t\sim\mathcal N(0,1)`, :math:`s` = :func:`two_well_noise`, for
+    ``n_steps`` steps, all starting at the *global* minimum (left); the first
+    quarter of the steps is discarded (burn-in).  ``sigma1``, ``sigma2``, ``step`` are traced
+    (no recompilation).  Raises ``FloatingPointError`` if a chain diverges.
+    """
+    n_chains = _checks.positive_int("n_chains", n_chains)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    for name, v in (("sigma1", sigma1), ("sigma2", sigma2), ("step", step)):
+        _checks.positive(name, v)
+    xl, y, xr = two_well_critical()
+    x0 = jnp.full((n_chains,), xl, jnp.float32)
+    burn = n_steps // 4
+    k1, k2 = jax.random.split(key)
+    x, _ = _two_well_run(k1, x0, sigma1, sigma2, step, burn, y)
+    x, count = _two_well_run(k2, x, sigma1, sigma2, step, n_steps - burn, y)
+    if not bool(jnp.all(jnp.isfinite(x))):
+        raise FloatingPointError("two_well_occupation: some chains diverged; use a smaller step")
+    return float(jnp.mean(count) / (n_steps - burn))
+
+
+def two_well_stationary(sigma1: float, sigma2: float, step: float, n_grid: int = 20_001) -> dict[str, float]:
+    r"""Predictions for :func:`two_well_occupation`.
+
+    Returns ``{"right_mass": ..., "E_left": ..., "E_right": ...}``: the mass
+    right of the barrier under the stationary law of the diffusion
+    :math:`dX = -f'(X)dt + \sqrt{\eta}\,s(X)\,dW`,
+    :math:`p(x)\propto s(x)^{-2}\exp(-\int^x 2f'(u)/(\eta s(u)^2)\,du)` (quadrature on
+    :math:`[-2.5, 2.5]`), and the energies :math:`E_{\text{left}} = 2(f(y)-f(x_r))/\sigma_2^2`,
+    :math:`E_{\text{right}} = 2(f(y)-f(x_l))/\sigma_1^2` of the two minima.
+    """
+    for name, v in (("sigma1", sigma1), ("sigma2", sigma2), ("step", step)):
+        _checks.positive(name, v)
+    xl, y, xr = two_well_critical()
+    x = np.linspace(-2.5, 2.5, n_grid)
+    s = np.asarray(two_well_noise(jnp.asarray(x), sigma1, sigma2), dtype=float)
+    dfdx = 4 * x**3 - 4 * x + 0.25
+    integrand = 2.0 * dfdx / (float(step) * s**2)
+    phi = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * np.diff(x))])
+    log_p = -phi - 2.0 * np.log(s)
+    p = np.exp(log_p - log_p.max())
+    f = lambda u: float(two_well(u))  # noqa: E731
+    return {
+        "right_mass": float(p[x > y].sum() / p.sum()),
+        "E_left": 2.0 * (f(y) - f(xr)) / float(sigma2) ** 2,
+        "E_right": 2.0 * (f(y) - f(xl)) / float(sigma1) ** 2,
+    }
+
+
+# ---------------------------------------------------------------------------
+# the chapter's widget
+# ---------------------------------------------------------------------------
+
+NOISE_MODELS = ("gaussian", "power_law")
+
+
+def draw_gibbs_comparison(step: float, sigma: float, noise_index: int, *, n_chains: int = 8000, n_steps: int = 3000):
+    r"""Figure: SGD on Himmelblau's function against the Gibbs prediction.
+
+    ``noise_index`` picks the model in ``("gaussian", "power_law")`` (power law:
+    :math:`\mathcal N(0, \sigma^2 (f + 1) I)`).  Chains start in equal numbers at
+    the four minima and run ``n_steps`` steps.  Left: occupation density of the
+    iterates (log colour scale) with the contour lines of the predicted density;
+    right: mass within distance 1 of each minimum, simulated (bars) and
+    predicted by the Gibbs law (diamonds).  Returns the matplotlib Figure.
+    """
+    from . import landscapes as L
+    from . import plotting as cplt
+
+    kind = NOISE_MODELS[int(noise_index)]
+    shift = 1.0 if kind == "power_law" else 0.0
+    minima = L.HIMMELBLAU_MINIMA
+    x0 = jnp.tile(jnp.asarray(minima, jnp.float32), (n_chains // 4, 1))
+    import warnings
+
+    from .simulate import DivergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DivergenceWarning)
+        cmp = compare_with_gibbs(jax.random.PRNGKey(0), L.himmelblau, sigma=sigma, step=step, noise=kind, shift=shift,
+                                 n_chains=n_chains // 4 * 4, n_steps=n_steps, x0=x0, n_bins=60)
+    edges = cmp.hist.edges
+    ms = mass_near(cmp.occupation, edges, minima, 1.0)
+    mp = mass_near(cmp.probs, edges, minima, 1.0)
+    fig, (ax1, ax2) = cplt.subplots(1, 2, width=10.0, height=4.2, gridspec_kw={"width_ratios": [1.25, 1]})
+    cplt.histogram2d(ax1, cmp.hist)
+    cx, cy = (0.5 * (e[1:] + e[:-1]) for e in edges)
+    levels = np.geomspace(max(cmp.probs.max() * 1e-3, 1e-300), cmp.probs.max(), 6)
+    ax1.contour(cx, cy, cmp.probs.T, levels=levels, colors="white", linewidths=0.8)
+    cplt.mark_points(ax1, minima, color="#D55E00", size=6)
+    ax1.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
+            title=f"{kind.replace('_', '-')} noise: iterates (colour), Gibbs (lines)")
+    idx = np.arange(4)
+    ax2.bar(idx, ms, width=0.6, label="simulated", color="#0072B2")
+    ax2.plot(idx, mp / max(mp.sum(), 1e-300) * ms.sum() if ms.sum() > 0 else mp, "D", color="#D55E00", ms=8,
+             label="Gibbs prediction")
+    ax2.set_xticks(idx, [f"({a:.1f}, {b:.1f})" for a, b in minima], rotation=20)
+    n_div = int(cmp.hist.diverged.sum())
+    ax2.set(xlabel="minimum", ylabel="mass within distance 1",
+            title=f"TV distance {cmp.tv:.3f}" + (f", {n_div} chains diverged" if n_div else ""))
+    ax2.set_ylim(0, 1.3 * max(float(ms.max()), float(mp.max() / max(mp.sum(), 1e-300) * ms.sum()), 1e-3))
+    ax2.legend(loc="upper center", ncol=2)
+    return fig

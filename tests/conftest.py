@@ -1,0 +1,49 @@
+"""Shared fixtures: one fresh, fully executed build of the book per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_files() -> list[str]:
+    """Every document of `_toc.yml`, root first, without extension."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory):
+    """Build the book into a fresh folder (so every chapter is executed afresh).
+
+    For quick iterations on the page checks only, ``COURSE_REUSE_BUILD=<folder>``
+    reuses a build made with ``jupyter-book build . --path-output <folder>``
+    (CI never sets it).
+    """
+    reuse = os.environ.get("COURSE_REUSE_BUILD")
+    if reuse:
+        out = Path(reuse)
+        log = (out / "build.log").read_text() if (out / "build.log").exists() else ""
+        return {"html": out / "_build" / "html", "log": log, "code": 0, "elapsed": 0.0, "out": out}
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    elapsed = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log)
+    return {"html": out / "_build" / "html", "log": log, "code": proc.returncode, "elapsed": elapsed, "out": out}
