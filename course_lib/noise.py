@@ -148,19 +148,26 @@ def _threefry_key_data(key: jax.Array) -> jax.Array | None:
     return None
 
 
-def _normal(key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
-    """Standard normal array, identical to ``jax.random.normal(key, shape, dtype)``."""
+def _normal(key: jax.Array, shape: tuple[int, ...], dtype, transposed: bool = False) -> jax.Array:
+    """Standard normal array, identical to ``jax.random.normal(key, shape, dtype)``.
+
+    With ``transposed=True`` (``shape`` 2-D) it returns the same numbers laid out
+    as the transpose, ``jax.random.normal(key, shape, dtype).T``, computed
+    directly in that layout (the counters are permuted, no transpose is done).
+    """
     dtype = jnp.dtype(dtype)
     kd = _threefry_key_data(key)
     size = int(np.prod(shape, dtype=np.int64))
     if kd is None or dtype != jnp.float32 or not 0 < size < 2**32:
-        return jax.random.normal(key, shape, dtype)
+        z = jax.random.normal(key, shape, dtype)
+        return z.T if transposed else z
     # counters: the flat index as a 64-bit number split in (high, low) words; high = 0 here.
+    strides = [int(np.prod(shape[ax + 1:], dtype=np.int64)) for ax in range(len(shape))]
+    if transposed:
+        shape, strides = tuple(reversed(shape)), list(reversed(strides))
     low = jnp.zeros(shape, jnp.uint32)
-    stride = 1
-    for ax in range(len(shape) - 1, -1, -1):
+    for ax, stride in enumerate(strides):
         low = low + jax.lax.broadcasted_iota(jnp.uint32, shape, ax) * np.uint32(stride)
-        stride *= shape[ax]
     b0, b1 = _threefry2x32(kd[0], kd[1], jnp.zeros(shape, jnp.uint32), low)
     bits = b0 ^ b1
     # uniform on [nextafter(-1, 0), 1) from the 23 high bits, then the inverse error function
@@ -187,15 +194,21 @@ def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[
 # gradient computation, which on CPU makes the fused loop several times slower.
 
 
-def _draw(noise: NoiseModel, key: jax.Array, shape: tuple[int, ...], dtype) -> jax.Array:
-    """The random part of :func:`sample` for ``X`` of shape ``shape``: leading axis = chains."""
+def _draw(noise: NoiseModel, key: jax.Array, shape: tuple[int, ...], dtype, transposed: bool = False) -> jax.Array:
+    """The random part of :func:`sample` for ``X`` of shape ``shape``: leading axis = chains.
+
+    ``transposed=True`` (the simulators, which store the chains along the last
+    axis) gives the same numbers transposed, chains last.
+    """
     if noise.kind in ("gaussian", "power_law"):
-        return _normal(key, shape, dtype)
+        return _normal(key, shape, dtype, transposed)
     if noise.kind == "heavy_tailed":
-        return jax.random.t(key, noise.df, shape, dtype)
-    if noise.kind == "minibatch":
-        return jax.random.randint(key, shape[:-1] + (noise.batch_size,), 0, noise.problem.n)
-    raise ValueError(f"noise.kind must be one of {KINDS}, got {noise.kind!r}")
+        D = jax.random.t(key, noise.df, shape, dtype)
+    elif noise.kind == "minibatch":
+        D = jax.random.randint(key, shape[:-1] + (noise.batch_size,), 0, noise.problem.n)
+    else:
+        raise ValueError(f"noise.kind must be one of {KINDS}, got {noise.kind!r}")
+    return D.T if transposed else D
 
 
 def _apply(noise: NoiseModel, draws: jax.Array, X: jax.Array, objective: Callable[[jax.Array], jax.Array]) -> jax.Array:
