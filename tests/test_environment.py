@@ -101,3 +101,13 @@ def test_repository_url_has_one_home():
         if slug in path.read_text(errors="ignore"):
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders, f"repository URL repeated outside _config.yml: {offenders}"
+
+
+def test_pages_workflow_runs_the_readme_book_command():
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text())
+    steps = [s for job in wf["jobs"].values() for s in job["steps"]]
+    runs = [s.get("run", "") for s in steps]
+    assert "bash tools/book.sh" in runs, "the Pages workflow must build with the README's book command"
+    assert "bash tools/book.sh" in (ROOT / "README.md").read_text()
+    uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-pages-artifact")]
+    assert uploads and uploads[0]["with"]["path"] == "_build/html"
