@@ -47,3 +47,9 @@ def book(tmp_path_factory):
     log = proc.stdout + proc.stderr
     (out / "build.log").write_text(log)
     return {"html": out / "_build" / "html", "log": log, "code": proc.returncode, "elapsed": elapsed, "out": out}
+
+
+@pytest.fixture(scope="module")
+def solution_env(request):
+    """The namespace of the solutions notebook of the module's ``EXERCISE`` (tests/test_exercises_<name>.py)."""
+    return request.module.EXERCISE.solution_env()
