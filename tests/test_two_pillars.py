@@ -137,26 +137,35 @@ def test_occupation_histogram_counts_the_trajectories():
 
 
 def _outside_fraction(eta, sigma, delta, n_chains=2000, n_steps=600):
-    minima = np.asarray(landscapes.HIMMELBLAU_MINIMA)
+    """The chapter's comparison at a small size: measured vs linearised prediction."""
+    minima = landscapes.HIMMELBLAU_MINIMA
     x0 = jax.random.uniform(jax.random.fold_in(KEY, 1), (n_chains, 2), minval=-5, maxval=5)
-    n_bins = 150
     h = simulate.occupation_histogram(KEY, landscapes.himmelblau, noise.gaussian(sigma), x0, eta, n_steps,
-                                      burn_in=n_steps // 2, low=[-6.0, -6.0], high=[6.0, 6.0], n_bins=n_bins)
-    edges = np.linspace(-6, 6, n_bins + 1)
-    width, c = edges[1] - edges[0], 0.5 * (edges[1:] + edges[:-1])
-    P = np.stack(np.meshgrid(c, c, indexing="ij"), axis=-1)
-    dist = np.linalg.norm(P[:, :, None, :] - minima[None, None], axis=-1)
-    nearest, near = dist.argmin(-1), dist.min(-1) <= delta
-    measured = 1 - h.counts[near].sum() / h.n_samples
-    rng = np.random.default_rng(0)
-    predicted = 0.0
-    for k, m in enumerate(minima):
-        H = np.asarray(jax.hessian(landscapes.himmelblau)(jnp.asarray(m)))
-        Sigma = eta * sigma**2 * np.linalg.inv(2 * H - eta * H @ H)
-        pts = rng.multivariate_normal(m, Sigma, size=50_000)
-        ij = np.clip(((pts - edges[0]) // width).astype(int), 0, n_bins - 1)
-        predicted += h.counts[nearest == k].sum() / h.n_samples * np.mean(~near[ij[:, 0], ij[:, 1]])
+                                      burn_in=n_steps // 2, low=[-6.0, -6.0], high=[6.0, 6.0], n_bins=150)
+    hessians = np.stack([jax.hessian(landscapes.himmelblau)(jnp.asarray(m)) for m in minima])
+    measured, weights = simulate.mass_near(h, minima, delta)
+    predicted = simulate.predicted_mass_outside(h, minima, hessians, weights, eta, sigma, delta,
+                                                rng=np.random.default_rng(0), n_mc=50_000)
     return measured, predicted
+
+
+def test_linearized_covariance_solves_the_stationary_equation():
+    H = np.array([[3.0, 1.0], [1.0, 2.0]])
+    eta, sigma = 0.1, 0.7
+    S = simulate.linearized_covariance(H, eta, sigma)
+    A = np.eye(2) - eta * H
+    np.testing.assert_allclose(S, A @ S @ A + eta**2 * sigma**2 * np.eye(2), rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="positive definite"):
+        simulate.linearized_covariance(H, 1.0, sigma)  # eta * lambda_max > 2
+
+
+def test_mass_near_splits_a_histogram_exactly():
+    x0 = np.array([[3.0, 2.0]] * 3 + [[-2.8, 3.1]])
+    h = simulate.occupation_histogram(KEY, landscapes.himmelblau, noise.gaussian(0.0), x0, 1e-3, 10,
+                                      low=[-6, -6], high=[6, 6], n_bins=60)
+    outside, weights = simulate.mass_near(h, landscapes.HIMMELBLAU_MINIMA, 0.3)
+    assert outside == pytest.approx(0.0)
+    np.testing.assert_allclose(weights, [0.75, 0.25, 0.0, 0.0])
 
 
 def test_occupation_concentrates_near_the_minima_as_the_step_shrinks():
