@@ -12,7 +12,8 @@ One module per concept:
 * :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA on finite sums, and their bounds;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
-* :mod:`course_lib.grading` -- readable feedback for exercises and batch grading.
+* :mod:`course_lib.grading` -- readable feedback for exercises and batch grading;
+* :mod:`course_lib.progress` -- progress bars for long computations in live Jupyter.
 
 Everything runs on the CPU by default.
 """
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "progress")
 
 
 def __getattr__(name: str) -> Any:

@@ -50,6 +50,8 @@ __all__ = [
     "SubmissionResult",
     "autograder_questions",
     "grade_submissions",
+    "summary",
+    "write_scores_csv",
     "main",
 ]
 
@@ -332,6 +334,7 @@ def grade_submissions(
     *,
     timeout: float = 300.0,
     workers: int = 1,
+    progress: bool = False,
 ) -> list[SubmissionResult]:
     """Grade every notebook in ``paths`` with ``otter run`` and the autograder zip.
 
@@ -343,6 +346,9 @@ def grade_submissions(
     :class:`SubmissionResult` per path, in order.  If ``out_csv`` is given, also
     writes a CSV table with columns ``submission, <questions...>, total, error``
     (one row per submission, then a ``max`` row with each question's points).
+
+    With ``progress``, a progress bar (tqdm, on standard error) counts the
+    graded submissions; :func:`summary` gives a one-line overview of the results.
 
     Bad arguments (empty ``paths``, a bad zip, ``timeout <= 0``, ``workers < 1``)
     raise ``ValueError`` naming the argument.
@@ -359,15 +365,39 @@ def grade_submissions(
     def job(p: str | os.PathLike[str]) -> SubmissionResult:
         return _grade_one(Path(p).resolve(), ag, questions, float(timeout))
 
-    if workers == 1:
-        results = [job(p) for p in paths]
-    else:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(job, paths))
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(paths), desc="grading", unit="notebook", disable=not progress, file=sys.stderr)
+    results: list[SubmissionResult] = [None] * len(paths)  # type: ignore[list-item]
+    with bar, concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(job, p): i for i, p in enumerate(paths)}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+            bar.update(1)
     results = [dataclasses.replace(r, path=str(p)) for r, p in zip(results, paths)]
     if out_csv is not None:
         write_scores_csv(results, questions, out_csv)
     return results
+
+
+def summary(results: Sequence[SubmissionResult], questions: dict[str, float]) -> str:
+    """One line summarising a batch: count, mean and median total, full marks, zero-scored with a reason.
+
+    ``questions`` maps each question to its maximal points (as from
+    :func:`autograder_questions`).  Example:
+    ``"graded 3 submissions: mean 6.67 / 10, median 10; 2 with full marks; 1 not graded (see the error column)"``.
+    """
+    if not len(results):
+        raise ValueError("results must contain at least one SubmissionResult")
+    totals = np.array([r.total for r in results], dtype=float)
+    best = sum(questions.values())
+    full = int(np.sum(np.isclose(totals, best)))
+    failed = sum(1 for r in results if r.error)
+    line = (f"graded {len(results)} submission{'s' * (len(results) != 1)}: mean {totals.mean():.3g} / {best:g}, "
+            f"median {np.median(totals):.3g}; {full} with full marks")
+    if failed:
+        line += f"; {failed} not graded (see the error column)"
+    return line
 
 
 def write_scores_csv(
@@ -393,12 +423,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="CSV file for the score table")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per submission (default 300)")
     parser.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    results = grade_submissions(args.submissions, args.autograder, args.out, timeout=args.timeout, workers=args.workers)
-    questions = list(results[0].scores)
+    results = grade_submissions(args.submissions, args.autograder, args.out, timeout=args.timeout,
+                                workers=args.workers, progress=not args.no_progress)
+    questions = autograder_questions(args.autograder)
     print("\t".join(["submission", *questions, "total", "error"]))
     for r in results:
         print("\t".join([r.path, *(f"{r.scores[q]:g}" for q in questions), f"{r.total:g}", r.error]))
+    print(summary(results, questions))
+    if args.out:
+        print(f"score table written to {args.out}")
     return 0
 
 

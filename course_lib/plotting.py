@@ -13,6 +13,11 @@ Conventions
   ``x_2``, ``density``) unless the axes already carry a label.
 * Measured quantities are markers, predictions and bounds are lines
   (:func:`measured_vs_predicted`).
+* Every figure has a text alternative for screen readers (:func:`alt_text`):
+  the one given with :func:`describe`, followed by a description generated from
+  the figure's titles, axis labels and legends.  In a notebook,
+  :func:`use_course_style` makes figures display as PNGs carrying that text
+  (PNG ``Description`` field), which the book turns into the image's ``alt``.
 
 Every function takes a matplotlib ``Axes`` and returns the artist(s) it drew,
 so a caller can add a legend or a colour bar.  Bad input raises
@@ -33,6 +38,9 @@ __all__ = [
     "COURSE_STYLE",
     "use_course_style",
     "subplots",
+    "describe",
+    "alt_text",
+    "figure_png",
     "contour",
     "surface",
     "trajectories",
@@ -87,6 +95,98 @@ def use_course_style() -> None:
     Call it once at the top of a chapter or notebook; it is idempotent.
     """
     mpl.rcParams.update(COURSE_STYLE)
+    _register_png_formatter()
+
+
+def _register_png_formatter() -> None:
+    """In IPython, display matplotlib figures with :func:`figure_png` (PNG with alt text)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython always comes with Jupyter
+        return
+    ip = get_ipython()
+    if ip is None or not hasattr(ip, "display_formatter"):
+        return
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    # Load the backend now (matplotlib loads it lazily, at the first figure): loading
+    # the inline backend registers its own PNG formatter, which must come before ours.
+    plt.close(plt.figure())
+
+    ip.display_formatter.formatters["image/png"].for_type(Figure, _png_formatter)
+
+
+def _png_formatter(fig: Any) -> bytes | None:
+    """IPython's PNG formatter for figures: nothing for an empty figure (as IPython's own), else :func:`figure_png`."""
+    if not fig.axes and not fig.lines:
+        return None
+    return figure_png(fig)
+
+
+def describe(fig: Any, text: str) -> Any:
+    """Attach the alt text ``text`` (what the figure shows, in a sentence or two) to ``fig``; returns ``fig``.
+
+    It is written before the generated part of :func:`alt_text`.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"text must be a non-empty description of the figure, got {text!r}")
+    if not hasattr(fig, "axes") or not hasattr(fig, "savefig"):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    fig._course_alt = text.strip()
+    return fig
+
+
+def _clean(label: str) -> str:
+    return " ".join(label.replace("$", "").replace("\\", "").split())
+
+
+def alt_text(fig: Any) -> str:
+    """Text alternative of a matplotlib figure.
+
+    The description given with :func:`describe` (if any), then, generated from
+    the figure: its title, and for each panel its title, axis labels (with
+    scales when logarithmic) and legend entries.  TeX markup is stripped.
+    """
+    if not hasattr(fig, "axes"):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    parts = [getattr(fig, "_course_alt", "")]
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text():
+        parts.append(f"Figure titled '{_clean(suptitle.get_text())}'.")
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    if len(axes) > 1:
+        parts.append(f"{len(axes)} panels.")
+    for k, ax in enumerate(axes, 1):
+        bits = []
+        if ax.get_title():
+            bits.append(f"'{_clean(ax.get_title())}'")
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            label = _clean(axis.get_label_text())
+            if label:
+                scale = axis.get_scale()
+                bits.append(f"{name}: {label}" + (f" ({scale} scale)" if scale != "linear" else ""))
+        legend = ax.get_legend()
+        if legend is not None:
+            entries = [_clean(t.get_text()) for t in legend.get_texts() if t.get_text()]
+            if entries:
+                bits.append("legend: " + "; ".join(entries))
+        if bits:
+            parts.append((f"Panel {k}: " if len(axes) > 1 else "Plot: ") + ", ".join(bits) + ".")
+    return " ".join(p for p in parts if p) or "Figure without labels."
+
+
+def figure_png(fig: Any, dpi: int | None = None) -> bytes:
+    """PNG bytes of ``fig`` (tight bounding box) whose ``Description`` field is :func:`alt_text` of it.
+
+    ``dpi`` defaults to the figure's own, as in Jupyter's inline display.
+    """
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, bbox_inches="tight",
+                metadata={"Description": alt_text(fig)})
+    return buf.getvalue()
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: float = 4.0, **kwargs: Any):

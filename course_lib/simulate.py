@@ -354,7 +354,11 @@ def _report(diverged: np.ndarray) -> None:
         )
 
 
-def _progress(total: int, progress: bool, desc: str):
+def _progress(total: int, progress: bool | None, desc: str):
+    if progress is None:  # automatic: in live Jupyter, for runs of more than a few chunks
+        from .progress import show_progress
+
+        progress = total > 4 * CHUNK and show_progress()
     if not progress:
         return None
     from tqdm.auto import tqdm
@@ -420,7 +424,7 @@ def occupation_histogram(
     burn_in: int = 0,
     decay: float = 0.0,
     divergence_radius: float = 1e6,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Histogram:
     r"""Occupation histogram of SGD over ``dims`` in the box ``[low, high]``.
 
@@ -431,6 +435,8 @@ def occupation_histogram(
     invariant measures of SGD :cite:`azizian2025talk`.  Memory is
     ``O(n * d + prod(n_bins))`` whatever ``n_steps``.  ``x0``: ``(n, d)``;
     ``low``, ``high``: ``(len(dims),)``; ``n_bins``: one int per dim (or one int).
+    ``progress``: a progress bar over the steps; ``None`` (default) shows one
+    for long runs in live Jupyter only (:mod:`course_lib.progress`).
     """
     x0 = _validate(noise, x0, step, decay, n_steps, objective)
     _checks.positive("divergence_radius", divergence_radius)
@@ -504,7 +510,7 @@ def hitting_times(
     max_steps: int,
     decay: float = 0.0,
     divergence_radius: float = 1e6,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> HittingTimes:
     r"""First hitting times :math:`\tau = \min\{t : \min_j \|x_t - c_j\| \le \delta\}`.
 
@@ -514,6 +520,8 @@ def hitting_times(
     (or diverged) are dropped and the rest are packed into a batch whose size
     is the next power of two, so finished chains no longer cost work.
     ``x0``: ``(n, d)``; a chain that starts in the target has :math:`\tau = 0`.
+    ``progress``: a progress bar over the steps; ``None`` (default) shows one
+    for long runs in live Jupyter only (:mod:`course_lib.progress`).
     """
     x0 = _validate(noise, x0, step, decay, max_steps, objective, "max_steps")
     _checks.positive("divergence_radius", divergence_radius)

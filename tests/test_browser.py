@@ -92,6 +92,10 @@ def test_page_renders_for_a_reader(site, browser, doc):
             " alt: e.getAttribute('alt')}))")
         broken = [i["src"] for i in imgs if not i["ok"]]
         assert not broken, f"{doc}: images that did not load: {broken}"
+        # alt text: a description, not empty and not the file name Sphinx falls back to
+        no_alt = [i["src"] for i in imgs
+                  if not i["alt"] or len(i["alt"].split()) < 3 or re.search(r"\.(png|svg|jpe?g)$", i["alt"])]
+        assert not no_alt, f"{doc}: images without a real alt text: {no_alt}"
         # internal links resolve to files (and anchors) of the build
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
         for href in hrefs:
@@ -133,6 +137,10 @@ def test_launch_and_download_buttons_point_to_the_page_source(site, browser, doc
         binder = [h for h in hrefs if "mybinder.org" in h]
         assert binder and all(f"/v2/gh/{org_repo}/main" in h and f"urlpath=lab/tree/{doc}.md" in unquote(h)
                               for h in binder), binder
+        colab = [h for h in hrefs if "colab.research.google.com" in h]
+        stem = doc.split("/")[-1]
+        assert colab == [f"https://colab.research.google.com/github/{org_repo}/blob/main/notebooks/{stem}.ipynb"], colab
+        assert (ROOT / "notebooks" / f"{stem}.ipynb").is_file(), f"{doc}: run python tools/make_notebooks.py"
         downloads = [h for h in hrefs if h.endswith((".ipynb", ".md")) and "_sources" in h]
         assert downloads, f"{doc}: no download button for the notebook"
         for h in downloads:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -110,3 +112,37 @@ def test_batch_grading_survives_loops_and_junk(tmp_path):
     lines = out.read_text().splitlines()
     assert lines[0] == "submission,q1,q2,q3,q4,total,error" and lines[-1] == "max,2,3,3,2,10,"
     assert len(lines) == 5
+
+
+def test_summary_line():
+    from course_lib.grading import SubmissionResult, summary
+
+    questions = {"q1": 4.0, "q2": 6.0}
+    results = [
+        SubmissionResult("a.ipynb", {"q1": 4.0, "q2": 6.0}, 10.0, ""),
+        SubmissionResult("b.ipynb", {"q1": 4.0, "q2": 0.0}, 4.0, ""),
+        SubmissionResult("c.txt", {"q1": 0.0, "q2": 0.0}, 0.0, "not a notebook (.ipynb) file: c.txt"),
+    ]
+    assert summary(results, questions) == (
+        "graded 3 submissions: mean 4.67 / 10, median 4; 1 with full marks; 1 not graded (see the error column)"
+    )
+    assert summary(results[:1], questions) == "graded 1 submission: mean 10 / 10, median 10; 1 with full marks"
+    with pytest.raises(ValueError, match="results"):
+        summary([], questions)
+
+
+def test_command_line_shows_progress_and_summary(tmp_path):
+    (tmp_path / "essay.txt").write_text("I did not do it")
+    out = tmp_path / "scores.csv"
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_lib.grading", "--autograder", str(AUTOGRADER), "--out", str(out),
+         str(tmp_path / "essay.txt"), str(tmp_path / "missing.ipynb")],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "grading: 100%" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].split("\t") == ["submission", "q1", "q2", "q3", "q4", "total", "error"]
+    assert lines[-2] == "graded 2 submissions: mean 0 / 10, median 0; 0 with full marks; 2 not graded (see the error column)"
+    assert lines[-1] == f"score table written to {out}"
+    assert out.read_text().splitlines()[-1] == "max,2,3,3,2,10,"

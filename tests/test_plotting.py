@@ -152,3 +152,60 @@ def test_subplots_validates_and_sizes():
     assert axes.shape == (2, 3) and np.allclose(fig.get_size_inches(), (9, 5))
     with pytest.raises(ValueError, match="ncols"):
         cplt.subplots(1, 0)
+
+
+def test_alt_text_describes_the_figure_and_travels_in_the_png():
+    import io
+
+    from PIL import Image
+
+    fig, axes = cplt.subplots(1, 2)
+    axes[0].plot([1, 2, 3], label="SGD")
+    axes[0].plot([3, 2, 1], label="bound $O(1/k)$")
+    axes[0].set(title="Loss", xlabel="step $k$", ylabel="$f(x_k)$", yscale="log")
+    axes[0].legend()
+    axes[1].set_xlabel("time (s)")
+    cplt.describe(fig, "Measured loss against the bound.")
+    text = cplt.alt_text(fig)
+    assert text == ("Measured loss against the bound. 2 panels. Panel 1: 'Loss', x: step k, y: f(x_k) (log scale), "
+                    "legend: SGD; bound O(1/k). Panel 2: x: time (s).")
+    png = cplt.figure_png(fig)
+    assert Image.open(io.BytesIO(png)).text["Description"] == text
+    plt.close(fig)
+
+
+def test_alt_text_bad_input_and_unlabelled_figure():
+    fig = plt.figure()
+    assert cplt.alt_text(fig) == "Figure without labels."
+    with pytest.raises(ValueError, match="text"):
+        cplt.describe(fig, "  ")
+    with pytest.raises(ValueError, match="fig"):
+        cplt.describe("not a figure", "text")
+    with pytest.raises(ValueError, match="fig"):
+        cplt.alt_text(None)
+    plt.close(fig)
+
+
+def test_course_style_registers_the_png_formatter_in_ipython(monkeypatch):
+    from matplotlib.figure import Figure
+
+    class Formatter:
+        def __init__(self):
+            self.registered = {}
+
+        def for_type(self, cls, fn):
+            self.registered[cls] = fn
+
+    class Shell:
+        def __init__(self):
+            self.display_formatter = type("DF", (), {"formatters": {"image/png": Formatter()}})()
+
+    shell = Shell()
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    cplt.use_course_style()
+    formatter = shell.display_formatter.formatters["image/png"].registered[Figure]
+    fig, ax = plt.subplots()
+    ax.set_xlabel("step")
+    assert formatter(fig) == cplt.figure_png(fig)
+    assert formatter(plt.figure()) is None  # an empty figure shows nothing, as with IPython's own formatter
+    plt.close("all")

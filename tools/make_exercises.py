@@ -21,6 +21,8 @@ Usage::
     python tools/make_exercises.py --check    # exit 1 if the committed copies are stale
     python tools/make_exercises.py --out DIR  # write under DIR instead of the repository
     python tools/make_exercises.py --no-run-tests  # faster: skip grading the solutions
+    python tools/make_exercises.py two_pillars     # only the named exercise(s)
+    python tools/make_exercises.py --handout two_pillars  # handout/two_pillars.zip for students
 """
 
 from __future__ import annotations
@@ -177,12 +179,15 @@ def masters(root: Path = ROOT) -> list[Path]:
     return sorted((root / SOURCE).glob("*.ipynb"))
 
 
-def stale_files(root: Path = ROOT, run_tests: bool = False) -> list[str]:
-    """Regenerate into a temporary folder and list the generated files that differ from those under ``root``."""
+def stale_files(root: Path = ROOT, run_tests: bool = False, only: list[Path] | None = None) -> list[str]:
+    """Regenerate into a temporary folder and list the generated files that differ from those under ``root``.
+
+    ``only``: the master notebooks to check (default: all of them).
+    """
     stale: list[str] = []
     with tempfile.TemporaryDirectory(prefix="check-exercises-") as tmp:
         fresh = Path(tmp)
-        for master in masters(root):
+        for master in (only if only is not None else masters(root)):
             written = generate(master, fresh, run_tests=run_tests)
             tests_rel = Path("exercises") / "tests" / master.stem
             committed_tests = {p.name for p in (root / tests_rel).glob("*.py")}
@@ -196,8 +201,34 @@ def stale_files(root: Path = ROOT, run_tests: bool = False) -> list[str]:
     return stale
 
 
+def handout(name: str, root: Path = ROOT, out_dir: Path | None = None) -> Path:
+    """Zip the student notebook of exercise ``name`` with its public tests, for handing out.
+
+    Writes ``<out_dir>/<name>.zip`` (default ``out_dir``: ``handout/`` under
+    ``root``) holding ``<name>.ipynb`` and ``tests/<name>/qN.py``: unzipped
+    into any folder, the notebook's self-checks find their tests.  The
+    autograder zip (hidden tests) is *not* included.  Returns the zip's path.
+    """
+    notebook = root / "exercises" / f"{name}.ipynb"
+    tests = sorted((root / "exercises" / "tests" / name).glob("*.py"))
+    if not notebook.is_file() or not tests:
+        known = ", ".join(m.stem for m in masters(root))
+        raise ValueError(f"name must be a generated exercise (one of: {known}), got {name!r}")
+    out_dir = Path(out_dir) if out_dir is not None else root / "handout"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{name}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for src, arcname in [(notebook, f"{name}.ipynb"), *((t, f"tests/{name}/{t.name}") for t in tests)]:
+            info = zipfile.ZipInfo(arcname, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, src.read_bytes())
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="exercise names to generate (default: every master in exercises/source)")
+    parser.add_argument("--handout", action="store_true", help="zip the named student notebooks with their public tests into handout/")
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed generated files are stale")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root holding exercises/source (default: this repository)")
     parser.add_argument("--out", type=Path, default=None, help="root folder to write into (default: --root)")
@@ -211,8 +242,22 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         print(f"no master notebooks in {root / SOURCE}", file=sys.stderr)
         return 1
+    if args.names:
+        by_name = {m.stem: m for m in found}
+        unknown = [n for n in args.names if n not in by_name]
+        if unknown:
+            print(f"unknown exercise(s) {', '.join(unknown)}; known: {', '.join(by_name)}", file=sys.stderr)
+            return 2
+        found = [by_name[n] for n in args.names]
+    if args.handout:
+        if not args.names:
+            print("--handout needs the names of the exercises to hand out", file=sys.stderr)
+            return 2
+        for master in found:
+            print(f"wrote {handout(master.stem, root, (args.out or root) / 'handout')}")
+        return 0
     if args.check:
-        stale = stale_files(root)
+        stale = stale_files(root, only=found)
         if stale:
             print("Generated exercise files are stale; run `python tools/make_exercises.py`:", file=sys.stderr)
             for s in stale:
