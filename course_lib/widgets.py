@@ -67,11 +67,23 @@ class Slider:
 
         cls = w.IntSlider if self.integer else w.FloatSlider
         cast = int if self.integer else float
+        extra = {} if self.integer else {"readout_format": self.readout_format()}
         return cls(
             min=cast(self.min), max=cast(self.max), step=cast(self.step), value=cast(self.value),
             description=self.description or name, continuous_update=False,
-            style={"description_width": "initial"}, layout=w.Layout(width="420px"),
+            style={"description_width": "initial"}, layout=w.Layout(width="420px"), **extra,
         )
+
+    def readout_format(self) -> str:
+        """Format of the value shown next to a float slider: as many decimals as ``step`` and ``value`` need.
+
+        (ipywidgets' default ``.2f`` would show a step of 0.003 as no change at all.)
+        """
+        decimals = 0
+        for v in (self.step, self.value, self.min):
+            text = f"{abs(float(v)):.10f}".rstrip("0")
+            decimals = max(decimals, len(text.split(".")[1]) if "." in text else 0)
+        return f".{min(decimals, 8)}f"
 
 
 def figure_to_png(fig: Any, dpi: int = 110) -> bytes:

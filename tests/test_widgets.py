@@ -115,3 +115,15 @@ def test_moving_sliders_of_a_simulation_widget_does_not_recompile():
     step, sigma, n_steps = box.children[:3]
     step.value, sigma.value, n_steps.value = 0.005, 3.5, 700
     assert simulate._hist_chunk._cache_size() == before
+
+
+def test_float_slider_readout_shows_every_step():
+    from course_lib.widgets import Slider
+
+    assert Slider(0.001, 0.05, 0.001, 0.01).readout_format() == ".3f"
+    assert Slider(0.0, 1.0, 0.1, 0.5).readout_format() == ".1f"
+    assert Slider(0.1, 3.0, 0.05, 1.0).readout_format() == ".2f"
+    s = Slider(0.001, 0.05, 0.003, 0.01)
+    widget = s.widget("step")
+    assert widget.readout_format == ".3f"
+    assert format(0.013, widget.readout_format) != format(0.01, widget.readout_format)
