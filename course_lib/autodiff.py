@@ -81,6 +81,9 @@ __all__ = [
     "fit_slope",
     "mlp_loss",
     "mlp_size",
+    "deep_tanh_loss",
+    "deep_tanh_params",
+    "gradient_flop_ratio",
 ]
 
 _builtin_sum = sum
@@ -999,3 +1002,55 @@ def mlp_loss(theta: Any, ops: Any = None, *, d: int = 2, h: int = 3) -> Any:
 def mlp_size(d: int = 2, h: int = 3) -> int:
     """Number of parameters :math:`p = hd + 2h + 1` of :func:`mlp_loss`."""
     return _positive_int("h", h) * _positive_int("d", d) + 2 * h + 1
+
+
+def deep_tanh_loss(params: Sequence[Any], X: Any, y: Any) -> Any:
+    r"""Square loss of a deep tanh network (JAX): :math:`\frac1m\sum_i (w^\top h_L(x_i) - y_i)^2`.
+
+    :math:`h_0 = x`, :math:`h_\ell = \tanh(h_{\ell-1} W_\ell)`;
+    ``params = [W_1, ..., W_L, w]`` with ``W_1``: ``(d_in, width)``, ``W_l``:
+    ``(width, width)``, ``w``: ``(width,)``; ``X``: ``(m, d_in)``, ``y``: ``(m,)``.
+    """
+    import jax.numpy as jnp
+
+    h = X
+    for W in params[:-1]:
+        h = jnp.tanh(h @ W)
+    return jnp.mean((h @ params[-1] - y) ** 2)
+
+
+def deep_tanh_params(key: Any, depth: int, width: int = 64, d_in: int = 16) -> list[Any]:
+    """Random parameters of :func:`deep_tanh_loss` with ``depth`` hidden layers (scaled normal entries)."""
+    import jax
+
+    depth = _positive_int("depth", depth)
+    width = _positive_int("width", width)
+    d_in = _positive_int("d_in", d_in)
+    ks = jax.random.split(key, depth + 1)
+    Ws = [jax.random.normal(ks[0], (d_in, width)) / 4]
+    Ws += [jax.random.normal(k, (width, width)) / 8 for k in ks[1:depth]]
+    return Ws + [jax.random.normal(ks[-1], (width,)) / 8]
+
+
+def gradient_flop_ratio(key: Any, depths: Sequence[int], *, m: int = 256, width: int = 64, d_in: int = 16) -> np.ndarray:
+    r"""cost(gradient) / cost(loss) of :func:`deep_tanh_loss`, in XLA's operation counts, for each depth.
+
+    Reverse mode predicts a ratio near 3 for deep networks: per layer, one
+    matrix product forward (:math:`2mw^2` operations) and two backward (for
+    the weights and to propagate) :cite:`pauwels2024intro`.  Data: ``m``
+    standard normal inputs in :math:`\mathbb{R}^{d_\mathrm{in}}`, labels
+    :math:`\sin(x_1)`.  Returns an array of shape ``(len(depths),)``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    m = _positive_int("m", m)
+    X = jax.random.normal(key, (m, _positive_int("d_in", d_in)))
+    y = jnp.sin(X[:, 0])
+    out = []
+    for depth in depths:
+        p = deep_tanh_params(key, int(depth), width, d_in)
+        f = jax.jit(deep_tanh_loss).lower(p, X, y).cost_analysis()["flops"]
+        g = jax.jit(jax.grad(deep_tanh_loss)).lower(p, X, y).cost_analysis()["flops"]
+        out.append(g / f)
+    return np.array(out)

@@ -18,11 +18,9 @@ unchanged, so wrapping a loop never changes its results.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator, TypeVar
+from typing import Any, Iterable
 
 __all__ = ["show_progress", "track"]
-
-T = TypeVar("T")
 
 
 def show_progress() -> bool:
@@ -40,7 +38,7 @@ def show_progress() -> bool:
     return ip is not None and type(ip).__name__ in {"ZMQInteractiveShell", "TerminalInteractiveShell"}
 
 
-def track(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterable[T] | Iterator[T]:
+def track(iterable: Iterable[Any], desc: str, total: int | None = None) -> Iterable[Any]:
     """``iterable`` with a progress bar labelled ``desc`` when :func:`show_progress` is true, else unchanged.
 
     ``total`` is the number of items when ``len(iterable)`` is not defined.

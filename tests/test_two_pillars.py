@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from course_lib import landscapes, noise, simulate
+from course_lib.autodiff import deep_tanh_loss, deep_tanh_params, gradient_flop_ratio
 
 KEY = jax.random.PRNGKey(7)
 
@@ -85,29 +86,9 @@ def test_full_gradient_cost_grows_linearly_with_n_minibatch_does_not():
     assert best(full, x, p) > 3 * best(mini, x, p, KEY)
 
 
-def _mlp_loss(params, X, y):
-    h = X
-    for W in params[:-1]:
-        h = jnp.tanh(h @ W)
-    return jnp.mean((h @ params[-1] - y) ** 2)
-
-
-def _mlp_params(k, depth, width=32, d_in=8):
-    ks = jax.random.split(k, depth + 1)
-    Ws = [jax.random.normal(ks[0], (d_in, width)) / 3]
-    Ws += [jax.random.normal(kk, (width, width)) / 6 for kk in ks[1:depth]]
-    return Ws + [jax.random.normal(ks[-1], (width,)) / 6]
-
-
 def test_gradient_of_a_composition_costs_about_three_losses():
-    X = jax.random.normal(KEY, (128, 8))
-    y = jnp.sin(X[:, 0])
-    ratios = []
-    for depth in (1, 4, 8):
-        p = _mlp_params(KEY, depth)
-        f = jax.jit(_mlp_loss).lower(p, X, y).cost_analysis()["flops"]
-        g = jax.jit(jax.grad(_mlp_loss)).lower(p, X, y).cost_analysis()["flops"]
-        ratios.append(g / f)
+    # the chapter's computation (course_lib.autodiff.gradient_flop_ratio) at a smaller size
+    ratios = gradient_flop_ratio(KEY, (1, 4, 8), m=128, width=32, d_in=8)
     assert all(1.5 < r < 3.3 for r in ratios), ratios
     assert abs(ratios[-1] - 3.0) < 0.15, ratios
 
@@ -115,11 +96,11 @@ def test_gradient_of_a_composition_costs_about_three_losses():
 def test_chain_rule_by_hand_matches_jax_grad():
     X = jax.random.normal(KEY, (64, 8))
     y = jnp.cos(X[:, 1])
-    p = _mlp_params(KEY, 1)
+    p = deep_tanh_params(KEY, 1, width=32, d_in=8)
     h = jnp.tanh(X @ p[0])
     r = 2 * (h @ p[1] - y) / len(y)
     grad_W = X.T @ ((r[:, None] * p[1][None, :]) * (1 - h**2))
-    assert np.allclose(grad_W, jax.grad(_mlp_loss)(p, X, y)[0], atol=1e-5)
+    assert np.allclose(grad_W, jax.grad(deep_tanh_loss)(p, X, y)[0], atol=1e-5)
 
 
 def test_occupation_histogram_counts_the_trajectories():
