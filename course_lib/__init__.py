@@ -6,10 +6,22 @@ One module per concept:
 * :mod:`course_lib.noise` -- zero-mean gradient-noise models;
 * :mod:`course_lib.simulate` -- many SGD chains: trajectories, occupation
   histograms, hitting times;
+* :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA, accelerated
+  methods on finite sums, their bounds, and a scikit-learn cross-check;
 * :mod:`course_lib.autodiff` -- a small forward- and reverse-mode AD, with operation counts;
+* :mod:`course_lib.optimizers` -- momentum, Adagrad, RMSprop, Rprop/sign, Adam, AdamW as
+  (init, update) pairs, runs and rates;
+* :mod:`course_lib.networks` -- a small MLP with dropout and batch norm, trained on scikit-learn's digits;
+* :mod:`course_lib.gradient_domination` -- PL constants along trajectories, GD/GF runners,
+  predicted rates, Gram spectra;
+* :mod:`course_lib.implicit_bias` -- minimum-norm and minimum-l1 interpolants, diagonal linear networks;
+* :mod:`course_lib.two_layer` -- wide two-layer relu networks: NTK Gram matrix, lazy
+  training, mean-field particles;
 * :mod:`course_lib.nonsmooth` -- Clarke subdifferentials, backprop artifacts, subgradient methods;
+* :mod:`course_lib.ode` -- the ODE method: gradient flows, tracking errors, sliding, heavy ball, SDE;
 * :mod:`course_lib.energy` -- transition graphs, energies and the Boltzmann--Gibbs law of constant-step SGD;
-* :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA on finite sums, and their bounds;
+* :mod:`course_lib.exit_times` -- hitting times of the global minimisers, their rate
+  :math:`J(x)`, bounds, non-Gaussian noise;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
 * :mod:`course_lib.grading` -- readable feedback for exercises and batch grading;
@@ -27,7 +39,7 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "progress")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "optimizers", "networks")
 
 
 def __getattr__(name: str) -> Any:

@@ -20,11 +20,14 @@ step sizes, batch size, noise and decay are traced arguments, so changing
 them never recompiles):
 
 * :func:`gd` -- gradient descent, ``n`` evaluations per step;
+* :func:`nesterov` -- Nesterov's accelerated gradient descent (``"agd"``), ``n`` per step;
 * :func:`sgd` -- minibatch SGD with or without replacement, constant or
   Robbins--Monro steps :math:`\alpha_k = \alpha\,(k_0/(k_0+k))^{p}`, optional
   extra Gaussian gradient noise;
 * :func:`sag` :cite:`schmidt2017sag`, :func:`saga` :cite:`defazio2014saga`,
-  :func:`svrg` :cite:`johnson2013svrg` -- variance reduction.
+  :func:`svrg` :cite:`johnson2013svrg` -- variance reduction;
+* :func:`katyusha` -- accelerated variance reduction (loopless Katyusha
+  :cite:`kovalev2020lkatyusha`).
 
 Each returns a :class:`Run`: the iterates at recorded steps and the number of
 gradient evaluations spent to reach them.  A run whose iterates are not finite
@@ -33,7 +36,10 @@ raises ``ValueError`` (step too large), never returns NaN silently.
 Bounds as functions: :func:`descent_bound`, :func:`nonconvex_bound`,
 :func:`optimal_constant_step`, :func:`minibatch_variance`, :func:`complexity`.
 :func:`reference_solution` solves convex problems to float64 precision
-(Newton's method in NumPy; the global JAX ``x64`` flag is never touched).
+(Newton's method in NumPy; the global JAX ``x64`` flag is never touched);
+:func:`sklearn_solution` asks scikit-learn for the same minimiser, as an
+independent check.  :func:`replacement_comparison` and :func:`distance_floor`
+compare SGD with and without replacement (random reshuffling).
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ __all__ = [
     "sag",
     "saga",
     "svrg",
+    "nesterov",
+    "katyusha",
     "default_step",
     "grad_norms",
     "values",
@@ -74,9 +82,15 @@ __all__ = [
     "sgd_grad_curve",
     "relative_errors",
     "run_method",
+    "sklearn_solution",
+    "ReplacementRuns",
+    "replacement_comparison",
+    "distance_floor",
+    "MethodComparison",
+    "compare_methods",
 ]
 
-METHODS = ("gd", "sgd", "sag", "saga", "svrg")
+METHODS = ("gd", "agd", "sgd", "sag", "saga", "svrg", "katyusha")
 
 
 # ---------------------------------------------------------------------------
@@ -219,27 +233,35 @@ def make_problem(key: jax.Array, kind: str, n: int, d: int, *, reg: float = 0.0,
     return Problem(base, jnp.asarray(ncvx, dtype=A.dtype))
 
 
-@partial(jax.jit, static_argnames=("batch", "n_draws", "replacement"))
-def _minibatch_draws(problem, theta, key, batch, n_draws, replacement):
+@partial(jax.jit, static_argnames=("batch_max", "n_draws", "replacement"))
+def _minibatch_draws(problem, theta, key, batch, batch_max, n_draws, replacement):
+    w = jnp.where(jnp.arange(batch_max) < batch, 1.0 / batch, 0.0)   # weight 1/b on the first b slots
+
     def one(k):
         if replacement:
-            idx = jax.random.randint(k, (batch,), 0, problem.n)
-        else:
-            idx = jax.random.choice(k, problem.n, (batch,), replace=False)
-        return problem.example_grads(theta, idx).mean(0)
+            idx = jax.random.randint(k, (batch_max,), 0, problem.n)
+        else:   # the first b entries of a random permutation: a uniform subset of b distinct indices
+            idx = jax.random.permutation(k, problem.n)[:batch_max]
+        return w @ problem.example_grads(theta, idx)
 
     return jax.vmap(one)(jax.random.split(key, n_draws))
 
 
 def minibatch_gradients(problem: Problem, theta, key: jax.Array, *, batch: int, n_draws: int,
-                        replacement: bool = True) -> jax.Array:
+                        replacement: bool = True, batch_max: int | None = None) -> jax.Array:
     r"""``n_draws`` independent minibatch gradients :math:`g_b(\theta) = \frac1b\sum_{j\le b}\nabla J_{I_j}(\theta)`,
-    ``(n_draws, d)``: indices i.i.d. uniform (``replacement=True``) or ``b`` distinct indices (``False``)."""
+    ``(n_draws, d)``: indices i.i.d. uniform (``replacement=True``) or ``b`` distinct indices (``False``).
+
+    ``batch`` is traced when ``batch_max`` (static, ``batch <= batch_max <= n``; default ``batch``) is
+    given: a sweep over batch sizes with one ``batch_max`` compiles once per ``replacement``."""
     theta = _start(problem, theta)
     batch = _checks.positive_int("batch", batch)
-    if batch > problem.n:
-        raise ValueError(f"batch must be <= n = {problem.n}, got {batch}")
-    return _minibatch_draws(problem, theta, key, batch, _checks.positive_int("n_draws", n_draws), bool(replacement))
+    batch_max = batch if batch_max is None else _checks.positive_int("batch_max", batch_max)
+    if batch > batch_max or batch_max > problem.n:
+        raise ValueError(f"batch must satisfy batch <= batch_max <= n = {problem.n}, got batch={batch}, "
+                         f"batch_max={batch_max}")
+    return _minibatch_draws(problem, theta, key, jnp.asarray(batch), batch_max,
+                            _checks.positive_int("n_draws", n_draws), bool(replacement))
 
 
 def reference_solution(problem: Problem, tol: float = 1e-13, max_iter: int = 100) -> np.ndarray:
@@ -348,39 +370,44 @@ def gd(problem: Problem, theta0, *, step: float, n_records: int, record_every: i
 # -- SGD -------------------------------------------------------------------------
 
 
-def _sgd_indices(key, k, n, batch, batch_max, replacement):
-    """Indices ``(batch_max,)`` and weights (1/batch on the first ``batch``, 0 after) of step ``k``."""
-    j = jnp.arange(batch_max)
-    w = jnp.where(j < batch, 1.0 / batch, 0.0)
-    if replacement:
-        idx = jax.random.randint(jax.random.fold_in(key, k), (batch_max,), 0, n)
-    else:
-        per_epoch = jnp.maximum(n // batch, 1)
-        epoch, pos = k // per_epoch, k % per_epoch
-        perm = jax.random.permutation(jax.random.fold_in(key, epoch), n)
-        idx = perm[(pos * batch + j) % n]
-    return idx, w
+def _epoch_indices(key, k, n, batch, batch_max, perm):
+    """Without replacement: the permutation of the current epoch and the indices ``(batch_max,)`` of step ``k``.
+
+    An epoch is ``n // batch`` steps.  The permutation is drawn (from ``fold_in(key, epoch)``) only at the
+    first step of an epoch, by a ``lax.cond`` whose predicate depends on ``k`` and ``batch`` alone, so it
+    stays a true branch under ``vmap`` over runs; the other steps reuse ``perm`` from the carry."""
+    per_epoch = jnp.maximum(n // batch, 1)
+    epoch, pos = k // per_epoch, k % per_epoch
+    perm = jax.lax.cond(pos == 0, lambda: jax.random.permutation(jax.random.fold_in(key, epoch), n).astype(perm.dtype),
+                        lambda: perm)
+    idx = perm[(pos * batch + jnp.arange(batch_max)) % n]
+    return perm, idx
 
 
 @partial(jax.jit, static_argnames=("n_records", "batch_max", "replacement"))
 def _sgd(problem, theta0, key, step, batch, power, offset, noise_std, n_records, record_every, batch_max,
          replacement):
-    A, b = problem.base.features, problem.base.targets
+    A, b, n = problem.base.features, problem.base.targets, problem.n
     kidx, knoise = jax.random.split(key)
+    w = jnp.where(jnp.arange(batch_max) < batch, 1.0 / batch, 0.0)   # weight 1/b on the first b slots, 0 after
 
-    def body(k, th):
-        idx, w = _sgd_indices(kidx, k, problem.n, batch, batch_max, replacement)
+    def body(k, state):
+        th, perm = state
+        if replacement:
+            idx = jax.random.randint(jax.random.fold_in(kidx, k), (batch_max,), 0, n)
+        else:
+            perm, idx = _epoch_indices(kidx, k, n, batch, batch_max, perm)
         s = problem.dloss(A[idx] @ th, b[idx]) * w
         g = A[idx].T @ s + problem.reg_grad(th)
         g = g + noise_std * jax.random.normal(jax.random.fold_in(knoise, k), th.shape, th.dtype)
         alpha = step * (offset / (offset + k)) ** power
-        return th - alpha * g
+        return th - alpha * g, perm
 
-    def chunk(th, r):
-        th = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, th)
-        return th, th
+    def chunk(state, r):
+        state = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
+        return state, state[0]
 
-    _, thetas = jax.lax.scan(chunk, theta0, jnp.arange(n_records))
+    _, thetas = jax.lax.scan(chunk, (theta0, jnp.arange(n, dtype=jnp.int32)), jnp.arange(n_records))
     return _stack(theta0, thetas)
 
 
@@ -389,13 +416,22 @@ def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
         offset: float = 1.0, noise: float = 0.0, n_runs: int | None = None) -> Run:
     r"""Minibatch SGD :math:`\theta_{k+1} = \theta_k - \alpha_k\bigl(\frac1b\sum_{j\le b}\nabla J_{I_{k,j}}(\theta_k) + s\,\xi_k\bigr)`.
 
-    * ``replacement=True``: indices i.i.d. uniform; ``False``: each epoch (``n // batch`` steps)
-      walks through a fresh random permutation (random reshuffling).
+    * ``replacement=True``: indices i.i.d. uniform (the setting of the theory).
+    * ``replacement=False`` (*random reshuffling*): an epoch is ``n // batch`` steps.  At its first step
+      one random permutation :math:`\pi` of :math:`\{0,\dots,n-1\}` is drawn, and step ``j`` of the epoch
+      uses the consecutive slice :math:`\pi[jb], \dots, \pi[jb+b-1]`: every example is used exactly once
+      per epoch, except the ``n % batch`` examples left at the end of the permutation (dropped for that
+      epoch, like ``drop_last`` in data loaders; a different set each epoch).  The permutation is
+      carried by the loop and redrawn once per epoch, never per step.  Record at epoch ends with
+      ``record_every = n // batch``.
     * Steps :math:`\alpha_k = \alpha\,(k_0/(k_0+k))^{p}` with ``step`` :math:`\alpha`, ``offset``
       :math:`k_0` and ``power`` :math:`p`: ``power=0`` is a constant step; ``1/2 < p <= 1`` satisfies
       Robbins--Monro's :math:`\sum\alpha_k = \infty,\ \sum\alpha_k^2 < \infty` :cite:`robbins1951`.
     * ``noise`` :math:`s`: extra gradient noise :math:`\xi_k\sim\mathcal N(0, I_d)` (adds :math:`s^2 d` to the variance).
-    * ``batch`` is traced (no recompilation) and must be ``<= batch_max`` (static, default ``batch``).
+    * ``batch`` is traced (no recompilation, also without replacement: the epoch length ``n // batch``
+      is computed inside the loop) and must be ``<= batch_max`` (static, default ``batch``); ``step``,
+      ``power``, ``offset``, ``noise`` and ``record_every`` are traced too; ``n_records``, ``batch_max``,
+      ``replacement`` and ``n_runs`` are static.
     * ``n_runs``: that many independent runs (keys split from ``key``); ``thetas`` then has shape
       ``(n_runs, m+1, d)``.
 
@@ -485,6 +521,47 @@ def saga(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: in
     return _incremental("saga", problem, theta0, key, step, n_records, record_every, saga=True)
 
 
+# -- Nesterov's accelerated gradient ---------------------------------------------------
+
+
+@partial(jax.jit, static_argnames=("n_records",))
+def _nesterov(problem, theta0, step, momentum, n_records, record_every):
+    def body(k, state):
+        th, prev = state
+        y = th + momentum * (th - prev)
+        return y - step * problem.grad(y), th
+
+    def chunk(state, r):
+        state = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
+        return state, state[0]
+
+    _, thetas = jax.lax.scan(chunk, (theta0, theta0), jnp.arange(n_records))
+    return _stack(theta0, thetas)
+
+
+def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_records: int, record_every: int = 1) -> Run:
+    r"""Nesterov's accelerated gradient descent :cite:`nesterov2018lectures` for strongly convex :math:`J`:
+
+    .. math:: y_k = \theta_k + \beta(\theta_k - \theta_{k-1}), \qquad \theta_{k+1} = y_k - \alpha\nabla J(y_k),
+
+    with :math:`\theta_{-1} = \theta_0`; the classical choice is :math:`\alpha = 1/L`,
+    :math:`\beta = (\sqrt{L/\mu}-1)/(\sqrt{L/\mu}+1)`, which converges like
+    :math:`(1-\sqrt{\mu/L})^k`: :math:`n\sqrt{L/\mu}\,\log\frac1\varepsilon` evaluations (``n`` per step).
+    ``step`` and ``momentum`` (in ``[0, 1)``) are traced.  Records every ``record_every``-th iterate.
+    """
+    theta0 = _start(problem, theta0)
+    _checks.positive("step", step)
+    _checks.nonnegative("momentum", momentum)
+    if not momentum < 1:
+        raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
+    n_records, record_every = _records(n_records, record_every)
+    dt = theta0.dtype
+    thetas = _check_run("nesterov", _nesterov(problem, theta0, jnp.asarray(step, dt), jnp.asarray(momentum, dt),
+                                              n_records, jnp.asarray(record_every)))
+    steps = np.arange(n_records + 1) * record_every
+    return Run(thetas, steps * problem.n, steps)
+
+
 # -- SVRG ----------------------------------------------------------------------------
 
 
@@ -526,6 +603,80 @@ def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int
     return Run(thetas, epochs * (problem.n + 2 * inner), epochs * inner)
 
 
+# -- loopless Katyusha ----------------------------------------------------------------
+
+
+@partial(jax.jit, static_argnames=("n_records",))
+def _katyusha(problem, theta0, key, L, sigma, theta1, theta2, prob, n_records, record_every):
+    A, b, n = problem.base.features, problem.base.targets, problem.n
+    eta = theta2 / ((1.0 + theta2) * theta1)
+
+    def snapshot(w):                                    # n evaluations: the table at w and its average
+        s = problem.dloss(A @ w, b)
+        return s, A.T @ s / n
+
+    def body(k, state):
+        y, z, w, s_w, g_w, ev = state
+        x = theta1 * z + theta2 * w + (1.0 - theta1 - theta2) * y
+        k1, k2 = jax.random.split(jax.random.fold_in(key, k))
+        i = jax.random.randint(k1, (), 0, n)
+        g = g_w + (problem.dloss(A[i] @ x, b[i]) - s_w[i]) * A[i] + problem.reg_grad(x)   # 2 evaluations
+        z_new = (eta * sigma * x + z - (eta / L) * g) / (1.0 + eta * sigma)
+        y_new = x + theta1 * (z_new - z)
+        refresh = jax.random.uniform(k2) < prob
+        w, s_w, g_w, ev = jax.lax.cond(refresh, lambda: (y, *snapshot(y), ev + n + 2),
+                                       lambda: (w, s_w, g_w, ev + 2))
+        return y_new, z_new, w, s_w, g_w, ev
+
+    def chunk(state, r):
+        state = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
+        return state, (state[0], state[5])
+
+    s0, g0 = snapshot(theta0)
+    init = (theta0, theta0, theta0, s0, g0, jnp.asarray(n, jnp.int32))
+    _, (ys, evs) = jax.lax.scan(chunk, init, jnp.arange(n_records))
+    return _stack(theta0, ys), evs
+
+
+def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record_every: int = 1,
+             theta1: float | None = None, theta2: float = 0.5, prob: float | None = None) -> Run:
+    r"""Loopless Katyusha (L-Katyusha) :cite:`kovalev2020lkatyusha`, accelerated variance reduction.
+
+    Three sequences :math:`y, z, w` (all :math:`\theta_0` at the start), :math:`\sigma = \mu/L_{\max}`,
+    :math:`\eta = \theta_2/((1+\theta_2)\theta_1)`; at each step, with a uniform index :math:`i`,
+
+    .. math::
+        x &= \theta_1 z + \theta_2 w + (1-\theta_1-\theta_2)\,y,\qquad
+        g = \nabla J(w) + \nabla J_i(x) - \nabla J_i(w),\\
+        z^+ &= \frac{\eta\sigma x + z - (\eta/L_{\max}) g}{1+\eta\sigma},\qquad
+        y^+ = x + \theta_1 (z^+ - z),
+
+    and the snapshot :math:`w` becomes :math:`y` (the old one) with probability ``prob`` :math:`p`, at the
+    cost of a full gradient.  Defaults are those of the analysis: :math:`p = 1/n`, :math:`\theta_2 = 1/2`,
+    :math:`\theta_1 = \min(\sqrt{2\sigma n/3}, 1/2)`, for :math:`(n + \sqrt{n\kappa})\log\frac1\varepsilon`
+    evaluations (the ``"accelerated"`` row of :func:`complexity`).  The iterate recorded is :math:`y`.
+    Each step costs 2 evaluations, plus ``n`` at each refresh (random: ``evals`` counts the actual
+    ones; 3 per step on average for :math:`p = 1/n`), plus ``n`` at the start.  ``theta1``,
+    ``theta2``, ``prob`` and ``record_every`` are traced.
+    """
+    theta0 = _start(problem, theta0)
+    n_records, record_every = _records(n_records, record_every)
+    L, mu = problem.L_max, problem.mu
+    sigma = mu / L
+    theta1 = min(math.sqrt(2.0 * sigma * problem.n / 3.0), 0.5) if theta1 is None else theta1
+    prob = 1.0 / problem.n if prob is None else prob
+    for name, v in (("theta1", theta1), ("theta2", theta2), ("prob", prob)):
+        if not 0 < v <= 1:
+            raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
+    if theta1 + theta2 > 1:
+        raise ValueError(f"theta1 + theta2 must be <= 1, got {theta1} + {theta2}")
+    dt = theta0.dtype
+    thetas, evs = _katyusha(problem, theta0, key, *(jnp.asarray(v, dt) for v in (L, sigma, theta1, theta2, prob)),
+                            n_records, jnp.asarray(record_every))
+    thetas = _check_run("katyusha", thetas)
+    return Run(thetas, np.concatenate([[problem.n], np.asarray(evs)]), np.arange(n_records + 1) * record_every)
+
+
 @jax.jit
 def _grad_sq(problem, thetas):
     flat = thetas.reshape(-1, thetas.shape[-1])
@@ -550,12 +701,13 @@ def values(problem: Problem, thetas) -> jax.Array:
 
 
 def default_step(method: str, problem: Problem) -> float:
-    r"""The course's step for each method: ``gd`` :math:`1/L`; ``sag`` :math:`1/L_{\max}`;
-    ``saga`` :math:`1/(3L_{\max})`; ``svrg`` :math:`1/(5L_{\max})`; ``sgd`` :math:`1/L_{\max}` (initial step)."""
+    r"""The course's step for each method: ``gd`` and ``agd`` :math:`1/L`; ``sag`` :math:`1/L_{\max}`;
+    ``saga`` :math:`1/(3L_{\max})`; ``svrg`` :math:`1/(5L_{\max})`; ``sgd`` :math:`1/L_{\max}` (initial step);
+    ``katyusha`` :math:`1/L_{\max}` (the scale of its gradient step)."""
     _checks.one_of("method", method, METHODS)
-    if method == "gd":
+    if method in ("gd", "agd"):
         return 1.0 / problem.L
-    return {"sag": 1.0, "saga": 1 / 3, "svrg": 1 / 5, "sgd": 1.0}[method] / problem.L_max
+    return {"sag": 1.0, "saga": 1 / 3, "svrg": 1 / 5, "sgd": 1.0, "katyusha": 1.0}[method] / problem.L_max
 
 
 # ---------------------------------------------------------------------------
@@ -615,9 +767,10 @@ def complexity(method: str, n, kappa, eps):
     r"""Bach's table :cite:`bach2025convexity`: individual gradient evaluations to reach error
     :math:`\varepsilon` on a :math:`\mu`-strongly convex finite sum with condition number :math:`\kappa`,
     up to constants: ``"gd"`` :math:`n\kappa\log\frac1\varepsilon`, ``"sgd"`` :math:`\kappa/\varepsilon`,
-    ``"vr"`` (SAG, SVRG, SAGA) :math:`(n+\kappa)\log\frac1\varepsilon`, ``"accelerated"``
-    :math:`(n+\sqrt{n\kappa})\log\frac1\varepsilon`."""
-    _checks.one_of("method", method, ("gd", "sgd", "vr", "accelerated"))
+    ``"vr"`` (SAG, SVRG, SAGA) :math:`(n+\kappa)\log\frac1\varepsilon`, ``"accelerated"`` (accelerated
+    variance reduction) :math:`(n+\sqrt{n\kappa})\log\frac1\varepsilon`; and ``"agd"``, Nesterov's
+    accelerated gradient descent, :math:`n\sqrt{\kappa}\log\frac1\varepsilon` :cite:`nesterov2018lectures`."""
+    _checks.one_of("method", method, ("gd", "agd", "sgd", "vr", "accelerated"))
     n, kappa, eps = (np.asarray(v, dtype=float) for v in (n, kappa, eps))
     if np.any(eps <= 0) or np.any(eps >= 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
@@ -626,6 +779,8 @@ def complexity(method: str, n, kappa, eps):
         return n * kappa * log
     if method == "sgd":
         return kappa / eps
+    if method == "agd":
+        return n * np.sqrt(kappa) * log
     if method == "vr":
         return (n + kappa) * log
     return (n + np.sqrt(n * kappa)) * log
@@ -696,10 +851,12 @@ def relative_errors(run: Run, theta_star) -> np.ndarray:
 
 def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, n_points: int = 60,
                theta0=None) -> Run:
-    """Run ``method`` (one of ``gd, sgd, sag, saga, svrg``) from ``theta0`` (zeros by default) with its
+    """Run ``method`` (one of ``gd, agd, sgd, sag, saga, svrg, katyusha``) from ``theta0`` (zeros by default) with its
     :func:`default_step` for about ``budget`` gradient evaluations, recording about ``n_points`` iterates.
     SGD uses the decaying step :math:`\\alpha_k = 1/(\\mu(k + k_0))` with :math:`k_0 = 2\\kappa`
-    (the classical strongly convex schedule, error :math:`O(\\kappa/k)`)."""
+    (the classical strongly convex schedule, error :math:`O(\\kappa/k)`); ``agd`` is :func:`nesterov` with
+    :math:`\\alpha = 1/L` and :math:`\\beta = (\\sqrt{L/\\mu}-1)/(\\sqrt{L/\\mu}+1)`; ``katyusha`` uses
+    the default parameters of :func:`katyusha` (about 3 evaluations per step)."""
     _checks.one_of("method", method, METHODS)
     n = problem.n
     theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
@@ -707,10 +864,17 @@ def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, 
     if method == "gd":
         every = max(1, int(budget / n / m))
         return gd(problem, theta0, step=default_step("gd", problem), n_records=m, record_every=every)
+    if method == "agd":
+        every = max(1, int(budget / n / m))
+        q = math.sqrt(problem.L / problem.mu)
+        return nesterov(problem, theta0, step=default_step("agd", problem), momentum=(q - 1) / (q + 1),
+                        n_records=m, record_every=every)
     if method == "svrg":   # inner loop of length max(n, 2 kappa), as the analysis requires
         inner = int(max(n, 2 * problem.kappa))
         return svrg(problem, theta0, key, step=default_step("svrg", problem), inner=inner,
                     n_epochs=max(1, int(budget / (n + 2 * inner))))
+    if method == "katyusha":
+        return katyusha(problem, theta0, key, n_records=m, record_every=max(1, int(budget / 3 / m)))
     every = max(1, int(budget / m))
     if method == "sgd":
         k0 = 2.0 * problem.kappa
@@ -718,3 +882,132 @@ def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, 
                    power=1.0, offset=k0)
     fn = sag if method == "sag" else saga
     return fn(problem, theta0, key, step=default_step(method, problem), n_records=m, record_every=every)
+
+
+def sklearn_solution(problem: Problem, *, solver: str = "lbfgs", tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
+    r"""The minimiser of a convex :class:`Problem` computed by scikit-learn (NumPy float64, ``(d,)``), an
+    independent check of :func:`reference_solution` and of the course's methods.
+
+    The conventions are matched exactly.  Logistic: the course minimises
+    :math:`\frac1n\sum_i\log(1+e^{-b_i a_i^\top\theta}) + \frac\lambda2\|\theta\|^2`, and
+    ``LogisticRegression`` minimises :math:`C\sum_i\log(1+e^{-b_i a_i^\top w}) + \frac12\|w\|^2`
+    (L2 penalty, ``l1_ratio=0``): dividing by :math:`Cn` shows they agree for :math:`C = 1/(n\lambda)`,
+    with ``fit_intercept=False``; ``solver`` is ``"lbfgs"`` or ``"saga"``.  Least squares: ``Ridge``
+    minimises :math:`\|Aw-b\|^2 + \alpha_{\rm ridge}\|w\|^2`, that is :math:`2n` times the course's
+    objective for :math:`\alpha_{\rm ridge} = n\lambda` (``solver`` is ignored: Cholesky).
+    Needs ``reg`` :math:`\lambda > 0` and ``ncvx = 0``.
+    """
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a course_lib.stochastic.Problem, got {type(problem).__name__}")
+    if float(problem.ncvx) != 0.0:
+        raise ValueError("sklearn_solution needs a convex problem (ncvx = 0)")
+    lam = float(problem.base.reg)
+    if lam <= 0:
+        raise ValueError(f"sklearn_solution needs a ridge term: reg must be > 0, got {lam}")
+    _checks.one_of("solver", solver, ("lbfgs", "saga"))
+    from sklearn.linear_model import LogisticRegression, Ridge   # runtime dependency, imported when used
+
+    A = np.asarray(problem.base.features, dtype=np.float64)
+    b = np.asarray(problem.base.targets, dtype=np.float64)
+    n = A.shape[0]
+    if problem.base.kind == "least_squares":
+        model = Ridge(alpha=n * lam, fit_intercept=False, solver="cholesky").fit(A, b)
+        return np.asarray(model.coef_, dtype=np.float64)
+    model = LogisticRegression(C=1.0 / (n * lam), fit_intercept=False, solver=solver, tol=tol, max_iter=max_iter)
+    model.fit(A, (b > 0).astype(int))          # classes 0 < 1: the coefficient is that of label +1
+    return np.asarray(model.coef_[0], dtype=np.float64)
+
+
+class ReplacementRuns(NamedTuple):
+    r"""Constant-step SGD with and without replacement on one problem, from the same start, same steps.
+
+    ``epochs`` ``(m+1,)``; ``with_replacement`` and ``without_replacement`` ``(n_runs, m+1)``: the squared
+    distances :math:`\|\theta-\theta^\star\|^2` at the end of each epoch (float64), one row per seed."""
+
+    epochs: np.ndarray
+    with_replacement: np.ndarray
+    without_replacement: np.ndarray
+
+
+def replacement_comparison(problem: Problem, theta_star, key: jax.Array, *, step: float, n_epochs: int,
+                           n_runs: int, batch: int = 1, theta0=None) -> ReplacementRuns:
+    """Run :func:`sgd` with ``replacement=True`` and ``False`` (random reshuffling) for ``n_epochs`` epochs
+    of ``n // batch`` steps, ``n_runs`` seeds each (the same keys for both), from ``theta0`` (zeros by
+    default), and return the squared distances to ``theta_star`` at epoch ends as :class:`ReplacementRuns`.
+    ``step`` and ``batch`` are traced (no recompilation when they change)."""
+    theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
+    batch = _checks.positive_int("batch", batch)
+    if batch > problem.n:
+        raise ValueError(f"batch must be <= n = {problem.n}, got {batch}")
+    ts = np.asarray(_checks.finite_array("theta_star", theta_star, ndim=1, last=problem.dim), dtype=np.float64)
+    dist = {}
+    for repl in (True, False):
+        run = sgd(problem, theta0, key, step=step, batch=batch, replacement=repl, n_records=n_epochs,
+                  record_every=problem.n // batch, n_runs=n_runs)
+        dist[repl] = np.sum((np.asarray(run.thetas, dtype=np.float64) - ts) ** 2, axis=-1)
+    return ReplacementRuns(np.arange(n_epochs + 1), dist[True], dist[False])
+
+
+def distance_floor(problem: Problem, theta_star, step, replacement: bool = True):
+    r"""Upper bound on the stationary :math:`\mathbb E\|\theta-\theta^\star\|^2` of constant-step SGD (batch 1)
+    on a strongly convex :class:`Problem`, with :math:`\sigma_\star^2 = \frac1n\sum_i\|\nabla J_i(\theta^\star)\|^2`:
+
+    * with replacement, :math:`2\alpha\sigma_\star^2/\mu` for :math:`\alpha \le 1/(2L_{\max})`
+      (from :math:`\mathbb E\|\theta_{k+1}-\theta^\star\|^2 \le (1-\alpha\mu)\mathbb E\|\theta_k-\theta^\star\|^2
+      + 2\alpha^2\sigma_\star^2` :cite:`gower2019sgd`): linear in :math:`\alpha`;
+    * without (random reshuffling, at epoch ends), :math:`\alpha^2 L_{\max} n\,\sigma_\star^2/(2\lambda)` for
+      :math:`\alpha \le 1/L_{\max}`, where every :math:`J_i` is :math:`\lambda`-strongly convex (the ridge)
+      :cite:`mishchenko2020rr`: quadratic in :math:`\alpha`.
+
+    ``step`` may be an array (NumPy, returned with its shape)."""
+    ts = _checks.finite_array("theta_star", theta_star, ndim=1, last=problem.dim)
+    a = np.asarray(step, dtype=float)
+    if np.any(a <= 0):
+        raise ValueError(f"step must be positive, got {step!r}")
+    s2 = float(jnp.mean(jnp.sum(problem.example_grads(ts.astype(problem.base.features.dtype)) ** 2, axis=1)))
+    if replacement:
+        return 2.0 * a * s2 / problem.mu
+    lam = float(problem.base.reg)
+    if lam <= 0:
+        raise ValueError("the reshuffling bound needs every term strongly convex: reg must be > 0")
+    return a**2 * problem.L_max * problem.n * s2 / (2.0 * lam)
+
+
+class MethodComparison(NamedTuple):
+    """Output of :func:`compare_methods`: per method, the error curve and the table's prediction."""
+
+    n: int
+    kappa: float
+    curves: dict  # method -> (epochs, relative errors), arrays of the same length
+    predicted: dict  # method -> evaluations / n that Bach's table predicts to reach ``eps``
+    eps: float
+
+
+def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.0, eps: float = 1e-6,
+                    methods: tuple[str, ...] = ("gd", "agd", "sgd", "svrg", "saga"), d: int = 10) -> MethodComparison:
+    r"""Error against gradient evaluations of several methods on one least-squares problem, with the table's predictions.
+
+    The problem: ``n`` normalised rows in :math:`\mathbb{R}^d` with feature scales from 1 to
+    :math:`10^{-2}` and the ridge that makes :math:`\kappa = L_{\max}/\mu` equal to ``kappa``
+    (:func:`make_problem`).  Each method runs for ``epochs * n`` evaluations with its
+    :func:`default_step` (:func:`run_method`); errors are
+    :math:`\|\theta_k-\theta^\star\|^2/\|\theta_0-\theta^\star\|^2` (:func:`relative_errors`).
+    ``predicted[m]`` is :func:`complexity` for ``m``'s row (``"vr"`` for SAG/SVRG/SAGA; GD and AGD
+    with their own :math:`L/\mu`), in epochs.  ``kappa`` is data (a ridge value), so a new
+    ``kappa`` reuses the compiled runs; a new ``n`` compiles them once.
+    """
+    n = _checks.positive_int("n", n)
+    if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa > 1):
+        raise ValueError(f"kappa must be a number > 1, got {kappa!r}")
+    _checks.positive("epochs", epochs)
+    scales = jnp.geomspace(1.0, 1e-2, d)
+    p = make_problem(key, "least_squares", n, d, scales=scales, normalize=True, reg=1.0 / (kappa - 1))
+    ts = reference_solution(p)
+    curves, predicted = {}, {}
+    for m in methods:
+        run = run_method(m, p, key, budget=epochs * n)
+        curves[m] = (np.asarray(run.evals, float) / n, relative_errors(run, ts))
+        row = {"gd": "gd", "agd": "agd", "sgd": "sgd", "katyusha": "accelerated"}.get(m, "vr")
+        cond = p.L / p.mu if m in ("gd", "agd") else p.kappa
+        predicted[m] = float(complexity(row, n, cond, eps)) / n
+    return MethodComparison(n, float(p.kappa), curves, predicted, float(eps))

@@ -80,7 +80,8 @@ def test_page_renders_for_a_reader(site, browser, doc):
     page, errors = _open(browser, f"{site['url']}/{doc}.html")
     try:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{doc.replace('/', '__')}.png"), full_page=True)
+        # a long page (the API reference) can take a while to capture on a busy 2-core machine
+        page.screenshot(path=str(SHOTS / f"{doc.replace('/', '__')}.png"), full_page=True, timeout=120_000)
         assert not errors, f"{doc}: console errors {errors[:5]}"
         # maths: no raw TeX delimiters in the text a reader sees
         text = page.inner_text("article")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from course_lib import stochastic as st
 
@@ -89,3 +90,81 @@ def test_variance_reduction_beats_gd_and_sgd_on_least_squares():
     ts = st.reference_solution(p)
     final = {m: st.relative_errors(st.run_method(m, p, KEY, budget=6e4), ts)[-1] for m in ("gd", "sgd", "saga")}
     assert final["saga"] < 1e-9 < final["gd"] and final["saga"] < final["sgd"]
+
+
+def test_reshuffling_converges_to_a_lower_floor():
+    p = st.make_problem(KEY, "least_squares", 50, 4, normalize=True, reg=0.1, noise=0.5)
+    ts = st.reference_solution(p)
+    start = jnp.asarray(ts, jnp.float32)
+    steps = np.array([0.005, 0.01, 0.02])
+    floors = {True: [], False: []}
+    for a in steps:
+        r = st.replacement_comparison(p, ts, KEY, step=a, n_epochs=40, n_runs=20, theta0=start)
+        floors[True].append(r.with_replacement[:, 20:].mean())
+        floors[False].append(r.without_replacement[:, 20:].mean())
+    wr, rr = np.array(floors[True]), np.array(floors[False])
+    assert np.all(rr < wr / 3)                                            # reshuffling: lower floor
+    assert np.all(wr <= st.distance_floor(p, ts, steps, True))            # both bounds hold
+    assert np.all(rr <= st.distance_floor(p, ts, steps, False))
+    assert abs(np.polyfit(np.log(steps), np.log(wr), 1)[0] - 1) < 0.2     # floor ~ alpha with replacement
+    assert np.polyfit(np.log(steps), np.log(rr), 1)[0] > 1.8              # at least ~ alpha^2 without
+    # from zero, the same seeds and steps: reshuffling ends closer after the same number of epochs
+    r = st.replacement_comparison(p, ts, KEY, step=0.02, n_epochs=30, n_runs=20)
+    assert r.without_replacement[:, -10:].mean() < r.with_replacement[:, -10:].mean() / 3
+
+
+def test_course_methods_agree_with_scikit_learn():
+    p = st.make_problem(KEY, "logistic", 300, 6, scales=jnp.geomspace(1.0, 1e-2, 6), normalize=True, reg=0.25 / 99)
+    sk = st.sklearn_solution(p, solver="saga")
+    assert np.linalg.norm(st.reference_solution(p) - sk) < 1e-8 * np.linalg.norm(sk)
+    for m in ("gd", "agd", "sag", "svrg", "saga", "katyusha"):
+        kappa = p.L / p.mu if m in ("gd", "agd") else p.kappa
+        pred = st.complexity({"gd": "gd", "agd": "agd", "katyusha": "accelerated"}.get(m, "vr"), p.n, kappa, 1e-10)
+        theta = np.asarray(st.run_method(m, p, KEY, budget=8 * pred).thetas[-1], np.float64)
+        assert np.linalg.norm(theta - sk) < 1e-4 * np.linalg.norm(sk), m
+
+
+def test_nesterov_matches_the_sqrt_kappa_prediction():
+    scales = jnp.geomspace(1.0, 1e-2, 6)
+    ratios = []
+    for kappa in (30, 300, 3000):
+        p = st.make_problem(KEY, "logistic", 100, 6, scales=scales, normalize=True, reg=0.25 / (kappa - 1))
+        ts = st.reference_solution(p)
+        pred = st.complexity("agd", p.n, p.L / p.mu, 1e-6)
+        run = st.run_method("agd", p, KEY, budget=8 * pred)
+        ratios.append(st.evals_to_reach(st.relative_errors(run, ts), run.evals, 1e-6) / pred)
+    ratios = np.array(ratios)
+    assert np.all(np.isfinite(ratios)) and 0.25 < ratios.min() and ratios.max() < 2
+    assert ratios.max() / ratios.min() < 1.5          # the sqrt(kappa) scaling, not kappa
+
+
+def test_katyusha_matches_the_accelerated_row():
+    scales = jnp.geomspace(1.0, 1e-2, 6)
+    ratios, gains = [], []
+    for kappa in (30, 3000):
+        p = st.make_problem(KEY, "logistic", 100, 6, scales=scales, normalize=True, reg=0.25 / (kappa - 1))
+        ts = st.reference_solution(p)
+        meas = {}
+        for m, row in (("katyusha", "accelerated"), ("saga", "vr")):
+            pred = st.complexity(row, p.n, p.kappa, 1e-6)
+            run = st.run_method(m, p, KEY, budget=8 * pred)
+            meas[m] = st.evals_to_reach(st.relative_errors(run, ts), run.evals, 1e-6)
+            if m == "katyusha":
+                ratios.append(meas[m] / pred)
+        gains.append(meas["saga"] / meas["katyusha"])
+    assert np.all(np.isfinite(ratios)) and 0.25 < min(ratios) and max(ratios) < 4
+    assert gains[1] > 1.0          # kappa >> n: accelerated variance reduction beats SAGA
+
+
+def test_method_comparison_widget_matches_the_table_at_small_size():
+    # the second widget's computation (course_lib.stochastic.compare_methods), small n
+    cmp = st.compare_methods(jax.random.PRNGKey(0), 250, 300.0, epochs=60)
+    assert set(cmp.curves) == {"gd", "agd", "sgd", "svrg", "saga"}
+    for m in ("svrg", "saga"):  # variance reduction reaches eps within a factor 4 of (n + kappa) log(1/eps)
+        ep, err = cmp.curves[m]
+        reached = ep[np.argmax(err <= cmp.eps)] if (err <= cmp.eps).any() else np.inf
+        assert cmp.predicted[m] / 4 <= reached <= 4 * cmp.predicted[m], (m, reached, cmp.predicted[m])
+    # GD's table cost n*kappa*log(1/eps) is far beyond the budget, and it is indeed far from eps
+    assert cmp.predicted["gd"] > 60 and cmp.curves["gd"][1][-1] > 1e3 * cmp.eps
+    with pytest.raises(ValueError, match="kappa"):
+        st.compare_methods(jax.random.PRNGKey(0), 250, 1.0)

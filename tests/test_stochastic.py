@@ -96,7 +96,8 @@ def test_minibatch_variance_with_and_without_replacement():
     s2 = float(p.variance(th))
     for b in (1, 10, 30, 40):
         for repl in (True, False):
-            G = st.minibatch_gradients(p, th, jax.random.fold_in(KEY, b), batch=b, n_draws=20000, replacement=repl)
+            G = st.minibatch_gradients(p, th, jax.random.fold_in(KEY, b), batch=b, batch_max=40, n_draws=20000,
+                                       replacement=repl)
             msq = float(jnp.mean(jnp.sum((G - p.grad(th)) ** 2, axis=1)))
             pred = float(st.minibatch_variance(s2, 40, b, repl))
             assert msq == pytest.approx(pred, rel=0.06, abs=1e-5), (b, repl)
@@ -126,9 +127,106 @@ def test_bad_input_and_divergence_are_reported():
         st.gd(p, jnp.zeros(2), step=50.0, n_records=20, record_every=20)
     with pytest.raises(ValueError, match="batch"):
         st.sgd(p, jnp.zeros(2), KEY, step=0.1, n_records=2, batch=40)
+    with pytest.raises(ValueError, match="batch_max"):
+        st.minibatch_gradients(p, jnp.zeros(2), KEY, batch=5, batch_max=4, n_draws=3)
     with pytest.raises(ValueError, match="method"):
         st.complexity("adam", 1, 1, 0.1)
     with pytest.raises(ValueError, match="eps"):
         st.complexity("gd", 1, 1, 2.0)
     with pytest.raises(ValueError, match="kind"):
         st.make_problem(KEY, "hinge", 3, 2)
+
+
+def _identity_problem(n):
+    """J_i(theta) = (theta_i - b_i)^2 / 2: a step of size b on a batch of b indices sets exactly those coordinates."""
+    from course_lib.landscapes import FiniteSum
+
+    return st.Problem(FiniteSum(jnp.eye(n), jnp.arange(1.0, n + 1), jnp.asarray(0.0), "least_squares"), jnp.asarray(0.0))
+
+
+def test_without_replacement_walks_one_permutation_per_epoch():
+    n = 12
+    p = _identity_problem(n)
+    target = np.arange(1.0, n + 1)
+    for batch in (1, 3, 4):   # n // batch steps visit every index exactly once: theta = b after each epoch
+        r = st.sgd(p, jnp.zeros(n), KEY, step=float(batch), batch=batch, batch_max=5, replacement=False,
+                   n_records=2, record_every=n // batch, n_runs=3)
+        np.testing.assert_allclose(r.thetas[:, 1:], np.broadcast_to(target, (3, 2, n)), rtol=1e-6)
+    # batch 5: 2 steps per epoch, 10 distinct indices, the 2 left over are dropped for that epoch
+    r = st.sgd(p, jnp.zeros(n), KEY, step=5.0, batch=5, replacement=False, n_records=1, record_every=2)
+    assert int(np.sum(np.isclose(np.asarray(r.thetas[1]), target))) == 10
+    # within an epoch no index repeats: after k < n // batch steps, exactly k * batch coordinates are set
+    r = st.sgd(p, jnp.zeros(n), KEY, step=1.0, replacement=False, n_records=n, record_every=1)
+    set_counts = [int(np.sum(np.isclose(np.asarray(t), target))) for t in r.thetas]
+    assert set_counts == list(range(n + 1))
+    # with replacement, one epoch of 12 draws almost surely misses an index
+    r = st.sgd(p, jnp.zeros(n), KEY, step=1.0, replacement=True, n_records=1, record_every=n)
+    assert int(np.sum(np.isclose(np.asarray(r.thetas[1]), target))) < n
+
+
+def test_nesterov_is_faster_than_gd_and_counts_evaluations(convex):
+    ts = st.reference_solution(convex)
+    r = st.nesterov(convex, jnp.zeros(6), step=0.1, momentum=0.5, n_records=3, record_every=2)
+    assert list(r.evals) == [0, 300, 600, 900]
+    budget = 200 * convex.n
+    e_agd = st.relative_errors(st.run_method("agd", convex, KEY, budget=budget), ts)[-1]
+    e_gd = st.relative_errors(st.run_method("gd", convex, KEY, budget=budget), ts)[-1]
+    assert e_agd < e_gd / 100
+    assert st.complexity("agd", 100, 16.0, np.exp(-1)) == pytest.approx(400)
+    assert st.default_step("agd", convex) == pytest.approx(1 / convex.L)
+    with pytest.raises(ValueError, match="momentum"):
+        st.nesterov(convex, jnp.zeros(6), step=0.1, momentum=1.0, n_records=2)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "saga"])
+def test_sklearn_solution_matches_the_reference(convex, solver):
+    ts = st.reference_solution(convex)
+    sk = st.sklearn_solution(convex, solver=solver)
+    tol = 1e-5 if (solver == "lbfgs" and convex.base.kind == "logistic") else 1e-9
+    assert np.linalg.norm(sk - ts) <= tol * np.linalg.norm(ts)
+
+
+def test_sklearn_solution_bad_input():
+    with pytest.raises(ValueError, match="reg"):
+        st.sklearn_solution(st.make_problem(KEY, "logistic", 20, 2))
+    with pytest.raises(ValueError, match="convex"):
+        st.sklearn_solution(st.make_problem(KEY, "logistic", 20, 2, reg=0.1, ncvx=1.0))
+    with pytest.raises(ValueError, match="solver"):
+        st.sklearn_solution(st.make_problem(KEY, "logistic", 20, 2, reg=0.1), solver="newton")
+    with pytest.raises(ValueError, match="problem"):
+        st.sklearn_solution("not a problem")
+
+
+def test_replacement_comparison_and_floor_bounds():
+    p = st.make_problem(KEY, "least_squares", 40, 3, normalize=True, reg=0.1)
+    ts = st.reference_solution(p)
+    r = st.replacement_comparison(p, ts, KEY, step=0.05, n_epochs=5, n_runs=4)
+    assert r.epochs.tolist() == list(range(6))
+    assert r.with_replacement.shape == r.without_replacement.shape == (4, 6)
+    np.testing.assert_allclose(r.with_replacement[:, 0], np.sum(ts**2))
+    a = np.array([0.01, 0.02])
+    np.testing.assert_allclose(st.distance_floor(p, ts, a, True)[1] / st.distance_floor(p, ts, a, True)[0], 2)
+    np.testing.assert_allclose(st.distance_floor(p, ts, a, False)[1] / st.distance_floor(p, ts, a, False)[0], 4)
+    with pytest.raises(ValueError, match="step"):
+        st.distance_floor(p, ts, -1.0)
+    with pytest.raises(ValueError, match="reg"):
+        q = st.make_problem(KEY, "least_squares", 40, 3)
+        st.distance_floor(q, st.reference_solution(q), 0.1, replacement=False)
+    with pytest.raises(ValueError, match="batch"):
+        st.replacement_comparison(p, ts, KEY, step=0.05, n_epochs=2, n_runs=2, batch=50)
+
+
+def test_katyusha_reaches_the_optimum_and_counts_refreshes(convex):
+    ts = st.reference_solution(convex)
+    pred = st.complexity("accelerated", convex.n, convex.kappa, 1e-10)
+    run = st.run_method("katyusha", convex, KEY, budget=6 * pred)
+    assert st.relative_errors(run, ts)[-1] < 1e-9
+    ev = np.diff(run.evals)
+    steps = np.diff(run.steps)
+    # 2 evaluations per step plus n per refresh (probability 1/n): between 2 and about 3 per step
+    assert np.all((ev - 2 * steps) % convex.n == 0)
+    assert 2.5 < ev.sum() / steps.sum() < 3.5
+    with pytest.raises(ValueError, match="theta1"):
+        st.katyusha(convex, jnp.zeros(6), KEY, n_records=2, theta1=0.8)
+    with pytest.raises(ValueError, match="prob"):
+        st.katyusha(convex, jnp.zeros(6), KEY, n_records=2, prob=0.0)

@@ -1,0 +1,332 @@
+r"""A small multilayer perceptron in plain JAX, with dropout and batch normalization, trained on digits.
+
+The data are scikit-learn's ``load_digits`` (1797 images of 8x8 pixels, shipped
+with the package: nothing is downloaded).  The network maps an image
+:math:`x\in\mathbb{R}^{64}` (pixels scaled to :math:`[0, 1]`) to 10 logits:
+
+.. math::
+
+   h_0 = x,\qquad h_{l} = \operatorname{drop}\bigl(\operatorname{relu}(\operatorname{bn}(W_l h_{l-1} + b_l))\bigr),
+   \qquad \text{logits} = W_{L} h_{L-1} + b_{L},
+
+with the cross-entropy loss averaged over a minibatch.  ``bn`` is batch
+normalization :cite:`ioffe2015batch`: in training mode each unit is
+standardised with the mean and variance *of the current minibatch*, then scaled
+and shifted by learned :math:`\gamma, \beta`; in evaluation mode running averages
+replace the batch statistics.  ``drop`` is inverted dropout
+:cite:`srivastava2014dropout`: in training mode each unit is zeroed with
+probability :math:`p` and the survivors are divided by :math:`1-p`; in evaluation
+mode it is the identity.
+
+Training (:func:`train`) runs any optimizer of :mod:`course_lib.optimizers` on
+shuffled minibatches (one permutation per epoch, last incomplete batch
+dropped), fully inside one ``jax.lax.scan``; :func:`train_grid` vmaps it over
+seeds and learning rates.  The optimizer's hyper-parameters are traced, so a new
+learning rate does not recompile.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import optimizers as _opt
+from ._checks import nonnegative, one_of, positive, positive_int
+
+__all__ = [
+    "Digits",
+    "load_digits",
+    "init_mlp",
+    "apply_mlp",
+    "cross_entropy",
+    "accuracy",
+    "History",
+    "train",
+    "train_grid",
+    "batch_dependence",
+]
+
+_BN_EPS = 1e-5
+_BN_MOMENTUM = 0.9
+
+
+class Digits(NamedTuple):
+    """Train/test split of the digits: ``X_*`` ``(n, 64)`` in [0, 1], ``y_*`` ``(n,)`` int labels 0..9."""
+
+    X_train: jax.Array
+    y_train: jax.Array
+    X_test: jax.Array
+    y_test: jax.Array
+
+
+def load_digits(n_test: int = 497, seed: int = 0) -> Digits:
+    """scikit-learn's digits (no download), pixels divided by 16, a random split with ``n_test`` test images."""
+    from sklearn.datasets import load_digits as _load
+
+    n_test = positive_int("n_test", n_test)
+    d = _load()
+    n = d.data.shape[0]
+    if n_test >= n:
+        raise ValueError(f"n_test must be < {n}, got {n_test}")
+    perm = np.random.default_rng(seed).permutation(n)
+    X = (d.data / 16.0).astype(np.float32)[perm]
+    y = d.target.astype(np.int32)[perm]
+    return Digits(jnp.asarray(X[n_test:]), jnp.asarray(y[n_test:]), jnp.asarray(X[:n_test]), jnp.asarray(y[:n_test]))
+
+
+def init_mlp(key: jax.Array, sizes: tuple[int, ...] = (64, 64, 10), batchnorm: bool = False) -> tuple[dict, dict]:
+    r"""Parameters and batch-norm state of an MLP with layer widths ``sizes``.
+
+    He initialisation :math:`W_l \sim \mathcal N(0, 2/\text{fan-in})`, zero biases,
+    :math:`\gamma = 1, \beta = 0`.  Returns ``(params, bn_state)``: ``params`` has
+    ``"W"``, ``"b"`` (lists, one entry per layer, ``W_l`` of shape ``(in, out)``)
+    and, with ``batchnorm``, ``"gamma"``, ``"beta"`` (one per hidden layer);
+    ``bn_state`` has the running ``"mean"`` and ``"var"`` (empty lists without batchnorm).
+    """
+    if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
+        raise ValueError(f"sizes must be a tuple of >= 2 positive integers, got {sizes!r}")
+    keys = jax.random.split(key, len(sizes) - 1)
+    W = [jax.random.normal(k, (a, b)) * jnp.sqrt(2.0 / a) for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+    b = [jnp.zeros(s) for s in sizes[1:]]
+    params: dict = {"W": W, "b": b}
+    hidden = sizes[1:-1]
+    if batchnorm:
+        params["gamma"] = [jnp.ones(h) for h in hidden]
+        params["beta"] = [jnp.zeros(h) for h in hidden]
+        state = {"mean": [jnp.zeros(h) for h in hidden], "var": [jnp.ones(h) for h in hidden]}
+    else:
+        state = {"mean": [], "var": []}
+    return params, state
+
+
+def apply_mlp(params: dict, bn_state: dict, X: jax.Array, *, train: bool = False, key: jax.Array | None = None,
+              dropout: float = 0.0) -> tuple[jax.Array, dict]:
+    r"""Logits ``(n, 10)`` of the batch ``X`` ``(n, 64)``, and the updated batch-norm state.
+
+    ``train=True`` uses minibatch statistics in batch norm (and updates the
+    running averages with momentum 0.9) and applies dropout with rate
+    ``dropout`` using ``key``; ``train=False`` uses the running averages and no
+    dropout, so the output of an example no longer depends on the others.
+    """
+    use_bn = "gamma" in params
+    n_layers = len(params["W"])
+    means, vars_ = [], []
+    h = X
+    keys = jax.random.split(key, n_layers) if (train and key is not None) else [None] * n_layers
+    for l in range(n_layers - 1):
+        z = h @ params["W"][l] + params["b"][l]
+        if use_bn:
+            if train:
+                mu, var = jnp.mean(z, axis=0), jnp.var(z, axis=0)
+                means.append(_BN_MOMENTUM * bn_state["mean"][l] + (1 - _BN_MOMENTUM) * mu)
+                vars_.append(_BN_MOMENTUM * bn_state["var"][l] + (1 - _BN_MOMENTUM) * var)
+            else:
+                mu, var = bn_state["mean"][l], bn_state["var"][l]
+            z = params["gamma"][l] * (z - mu) * jax.lax.rsqrt(var + _BN_EPS) + params["beta"][l]
+        h = jax.nn.relu(z)
+        if train and keys[l] is not None:
+            keep = jax.random.bernoulli(keys[l], 1.0 - dropout, h.shape)
+            h = jnp.where(keep, h / (1.0 - dropout), 0.0)
+    logits = h @ params["W"][-1] + params["b"][-1]
+    new_state = {"mean": means, "var": vars_} if (use_bn and train) else bn_state
+    return logits, new_state
+
+
+def cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
+    r"""Mean cross-entropy :math:`\frac1n\sum_i -\log \operatorname{softmax}(\text{logits}_i)_{y_i}`."""
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+
+def accuracy(logits: jax.Array, y: jax.Array) -> jax.Array:
+    """Fraction of rows of ``logits`` whose argmax is the label ``y``."""
+    return jnp.mean(jnp.argmax(logits, axis=1) == y)
+
+
+class History(NamedTuple):
+    """Result of :func:`train` (leading axes ``(seeds, learning_rates)`` for :func:`train_grid`).
+
+    ``step_loss`` ``(n_steps,)``: minibatch loss at each step (training mode);
+    ``train_loss``, ``test_loss``, ``test_acc`` ``(n_epochs+1,)``: full-set
+    values in evaluation mode after each epoch (index 0: at initialisation);
+    ``diverged``: the loss became NaN/inf (parameters are then frozen, losses
+    reported as inf).  ``params``, ``bn_state``: final values.
+    """
+
+    step_loss: jax.Array
+    train_loss: jax.Array
+    test_loss: jax.Array
+    test_acc: jax.Array
+    diverged: jax.Array
+    params: Any
+    bn_state: Any
+
+
+@functools.partial(jax.jit, static_argnames=("n", "n_epochs", "batch_size"))
+def _batches(key, n, n_epochs, batch_size):
+    """Minibatch indices ``(n_epochs, n // batch_size, batch_size)`` (one permutation per epoch) and
+    one dropout key per step; compiled once, outside the optimizer's program."""
+    k_perm, k_drop = jax.random.split(key)
+    per_epoch = n // batch_size
+    perms = jax.vmap(lambda k: jax.random.permutation(k, n)[: per_epoch * batch_size])(jax.random.split(k_perm, n_epochs))
+    return perms.reshape(n_epochs, per_epoch, batch_size), jax.random.split(k_drop, n_epochs * per_epoch).reshape(
+        n_epochs, per_epoch, -1)
+
+
+def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dropout, *, batchnorm, use_dropout,
+           l2_mode):
+    opt = _opt.OPTIMIZERS[name](learning_rate, **hyper)
+    if l2_mode == "l2":
+        opt = _opt.with_l2(opt, l2)
+
+    def evaluate(params, bn):
+        lt, _ = apply_mlp(params, bn, data.X_train)
+        ls, _ = apply_mlp(params, bn, data.X_test)
+        return cross_entropy(lt, data.y_train), cross_entropy(ls, data.y_test), accuracy(ls, data.y_test)
+
+    def loss_fn(params, bn, X, y, k):
+        logits, new_bn = apply_mlp(params, bn, X, train=True, key=k if use_dropout else None, dropout=dropout)
+        return cross_entropy(logits, y), new_bn
+
+    vg = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def step(carry, inp):
+        params, bn, state, bad = carry
+        i, k = inp
+        (value, new_bn), grads = vg(params, bn, data.X_train[i], data.y_train[i], k)
+        updates, new_state = opt.update(grads, state, params)
+        new_params = _opt.apply_updates(params, updates)
+        if l2_mode == "decay":
+            new_params = jax.tree.map(lambda p, q: p - learning_rate * l2 * q, new_params, params)
+        bad = bad | ~jnp.isfinite(value) | ~jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(new_params)]))
+        keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(bad, b, a), new, old)
+        return (keep(new_params, params), keep(new_bn, bn), keep(new_state, state), bad), jnp.where(bad, jnp.inf, value)
+
+    def epoch(carry, inp):
+        carry, losses = jax.lax.scan(step, carry, inp)
+        params, bn, _, bad = carry
+        ev = evaluate(params, bn)
+        return carry, (losses, jnp.where(bad, jnp.inf, ev[0]), jnp.where(bad, jnp.inf, ev[1]), ev[2])
+
+    carry0 = (params, bn, opt.init(params), jnp.array(False))
+    (params, bn, _, bad), (losses, tr, te, acc) = jax.lax.scan(epoch, carry0, (idx, drop_keys))
+    tr0, te0, acc0 = evaluate(*carry0[:2])
+    cat = lambda a0, a: jnp.concatenate([jnp.reshape(a0, (1,)), a])
+    return History(losses.reshape(-1), cat(tr0, tr), cat(te0, te), cat(acc0, acc), bad, params, bn)
+
+
+def _setup(data, key, n_epochs, batch_size, hidden, batchnorm):
+    """Initial parameters and minibatch schedule drawn from ``key`` (split as init / run)."""
+    k_init, k_run = jax.random.split(key)
+    params, bn = init_mlp(k_init, (64, *hidden, 10), batchnorm)
+    idx, drop_keys = _batches(k_run, int(data.X_train.shape[0]), n_epochs, batch_size)
+    return params, bn, idx, drop_keys
+
+
+_STATIC = ("name", "batchnorm", "use_dropout", "l2_mode")
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _train_jit(name, data, setup, learning_rate, hyper, l2, dropout, **static):
+    return _train(name, data, *setup, learning_rate, hyper, l2, dropout, **static)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _train_grid_jit(name, data, setups, learning_rates, hyper, l2, dropout, **static):
+    one = lambda s, lr: _train(name, data, *s, lr, hyper, l2, dropout, **static)
+    return jax.vmap(lambda s: jax.vmap(lambda lr: one(s, lr))(learning_rates))(setups)
+
+
+def _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode):
+    one_of("name", name, tuple(_opt.OPTIMIZERS))
+    one_of("l2_mode", l2_mode, ("none", "l2", "decay"))
+    if not isinstance(data, Digits):
+        raise ValueError(f"data must be a Digits split (see load_digits), got {type(data).__name__}")
+    n_epochs = positive_int("n_epochs", n_epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    if batch_size > data.X_train.shape[0]:
+        raise ValueError(f"batch_size must be <= the number of training images {data.X_train.shape[0]}, got {batch_size}")
+    hidden = tuple(positive_int("hidden", h) for h in (hidden if isinstance(hidden, (tuple, list)) else (hidden,)))
+    nonnegative("dropout", dropout)
+    if not isinstance(dropout, jax.core.Tracer) and not float(dropout) < 1:
+        raise ValueError(f"dropout must lie in [0, 1), got {dropout!r}")
+    nonnegative("l2", l2)
+    return n_epochs, batch_size, hidden
+
+
+def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_epochs: int = 10,
+          batch_size: int = 64, hidden: int | tuple[int, ...] = 64, batchnorm: bool = False, dropout: float = 0.0,
+          l2: float = 0.0, l2_mode: str = "none", **hyper: Any) -> History:
+    r"""Train an MLP ``64 -> hidden -> 10`` on ``data`` with optimizer ``name`` for ``n_epochs`` epochs.
+
+    ``key`` draws the initialisation, the shuffles and the dropout masks.
+    ``learning_rate``, ``dropout``, ``l2`` and ``hyper`` (other optimizer
+    hyper-parameters, e.g. ``beta=0.9``) are traced; ``l2_mode`` is as in
+    :func:`course_lib.optimizers.run` (``"l2"``: add :math:`\tfrac{l_2}{2}\|\theta\|^2` to
+    the loss; ``"decay"``: decoupled weight decay).  Returns a :class:`History`.
+    """
+    n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
+    positive("learning_rate", learning_rate)
+    f = lambda v: jnp.asarray(v, jnp.float32)
+    setup = _setup(data, key, n_epochs, batch_size, hidden, bool(batchnorm))
+    return _train_jit(name, data, setup, f(learning_rate), {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
+                      batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode)
+
+
+def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *, n_epochs: int = 10,
+               batch_size: int = 64, hidden: int | tuple[int, ...] = 64, batchnorm: bool = False,
+               dropout: float = 0.0, l2: float = 0.0, l2_mode: str = "none", **hyper: Any) -> History:
+    """:func:`train` for every seed in ``keys`` ``(s, 2)`` and learning rate in ``learning_rates`` ``(r,)``, vmapped.
+
+    Every field of the returned :class:`History` has leading axes ``(s, r)``.
+    """
+    n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
+    lrs = jnp.asarray(learning_rates, jnp.float32)
+    if lrs.ndim != 1 or not bool(jnp.all(lrs > 0)):
+        raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}")
+    keys = jnp.asarray(keys)
+    if keys.ndim != 2:
+        raise ValueError(f"keys must be a stack of PRNG keys of shape (s, 2), got shape {keys.shape}")
+    f = lambda v: jnp.asarray(v, jnp.float32)
+    setups = [_setup(data, k, n_epochs, batch_size, hidden, bool(batchnorm)) for k in keys]
+    setups = jax.tree.map(lambda *xs: jnp.stack(xs), *setups)
+    return _train_grid_jit(name, data, setups, lrs, {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
+                           batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode)
+
+
+def batch_dependence(params: dict, bn_state: dict, data: Digits, key: jax.Array, *, index: int = 0,
+                     batch_size: int = 32, n_batches: int = 50) -> tuple[jax.Array, jax.Array]:
+    r"""Predicted class probabilities of training image ``index`` inside ``n_batches`` random minibatches.
+
+    Returns ``(train_mode, eval_mode)``: ``(n_batches, 10)`` probabilities
+    computed in training mode (batch norm with the minibatch's statistics; no
+    dropout), where they change with the *other* images of the batch, and
+    ``(10,)`` in evaluation mode.  Without batch norm every row equals the
+    evaluation-mode output: the loss is then a sum of one term per example.
+    """
+    positive_int("batch_size", batch_size)
+    positive_int("n_batches", n_batches)
+    n = data.X_train.shape[0]
+    if not 0 <= index < n:
+        raise ValueError(f"index must lie in [0, {n}), got {index!r}")
+    return _batch_dependence(params, bn_state, data.X_train, key, index, batch_size, n_batches)
+
+
+@functools.partial(jax.jit, static_argnames=("batch_size", "n_batches"))
+def _batch_dependence(params, bn_state, X_train, key, index, batch_size, n_batches):
+    n = X_train.shape[0]
+
+    def one(k):
+        # batch-mates: batch_size - 1 distinct images other than `index`
+        idx = jax.random.choice(k, n - 1, (batch_size - 1,), replace=False)
+        idx = jnp.where(idx >= index, idx + 1, idx)
+        X = jnp.concatenate([X_train[index][None], X_train[idx]])
+        logits, _ = apply_mlp(params, bn_state, X, train=True)
+        return jax.nn.softmax(logits[0])
+
+    train_mode = jax.vmap(one)(jax.random.split(key, n_batches))
+    ev, _ = apply_mlp(params, bn_state, X_train[index][None])
+    return train_mode, jax.nn.softmax(ev[0])

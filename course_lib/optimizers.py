@@ -1,0 +1,631 @@
+r"""Deep-learning optimizers as small pure ``(init, update)`` pairs over pytrees.
+
+Every optimizer follows the convention of optax :cite:`optax`: ::
+
+    opt = adam(learning_rate=1e-3)
+    state = opt.init(params)
+    updates, state = opt.update(grads, state, params)
+    params = apply_updates(params, updates)          # params + updates
+
+``updates`` already contain the minus sign and the learning rate.  ``params``
+and ``grads`` are any pytrees of float arrays (a single array, a dict of
+arrays, ...).  Hyper-parameters may be JAX tracers, so an optimizer built
+*inside* a jitted function with traced hyper-parameters never recompiles when
+they change (see :func:`run`).
+
+The equations, per coordinate, with gradient :math:`g_k = \nabla J(\theta_k)`
+and step :math:`\alpha` (all products and divisions elementwise):
+
+======================  =============================================================================
+optimizer               update
+======================  =============================================================================
+:func:`sgd`             :math:`\theta_{k+1} = \theta_k - \alpha g_k`
+:func:`heavy_ball`      :math:`v_{k+1} = \beta v_k + g_k,\ \theta_{k+1} = \theta_k - \alpha v_{k+1}`
+:func:`nesterov`        :math:`v_{k+1} = \beta v_k + g_k,\ \theta_{k+1} = \theta_k - \alpha (g_k + \beta v_{k+1})`
+:func:`adagrad`         :math:`s_{k+1} = s_k + g_k^2,\ \theta_{k+1} = \theta_k - \alpha g_k / \sqrt{s_{k+1} + \varepsilon}`
+:func:`rmsprop`         :math:`s_{k+1} = \rho s_k + (1-\rho) g_k^2,\ \theta_{k+1} = \theta_k - \alpha g_k / \sqrt{s_{k+1} + \varepsilon}`
+:func:`sign_descent`    :math:`\theta_{k+1} = \theta_k - \alpha \operatorname{sign}(g_k)`
+:func:`rprop`           per-coordinate steps :math:`\alpha_k` grown by :math:`\eta_+` while the sign of
+                        :math:`g` is kept, shrunk by :math:`\eta_-` when it flips (then no move)
+:func:`adam`            :math:`m_{k+1} = \beta_1 m_k + (1-\beta_1) g_k,\ v_{k+1} = \beta_2 v_k + (1-\beta_2) g_k^2,`
+                        :math:`\hat m = m_{k+1}/(1-\beta_1^{k+1}),\ \hat v = v_{k+1}/(1-\beta_2^{k+1}),`
+                        :math:`\theta_{k+1} = \theta_k - \alpha \hat m / (\sqrt{\hat v} + \varepsilon)`
+:func:`adamw`           Adam plus decoupled decay: :math:`\theta_{k+1} = \theta_k - \alpha\,(\hat m / (\sqrt{\hat v} + \varepsilon) + \lambda \theta_k)`
+:func:`with_l2`         any optimizer fed :math:`g_k + \lambda \theta_k` (L2 penalty :math:`\tfrac\lambda2\|\theta\|^2` in the loss)
+======================  =============================================================================
+
+Conventions (checked against optax 0.2.8 over 100 steps in ``tests/test_optimizers.py``):
+
+* momentum is the *un-damped* sum :math:`v = \beta v + g` (``optax.sgd(momentum=...)``,
+  PyTorch), not the average :math:`\beta v + (1-\beta) g`; the two differ by a
+  factor :math:`1-\beta` in the step;
+* Adagrad and RMSprop put :math:`\varepsilon` **inside** the square root
+  (optax's default; PyTorch puts it outside, optax's ``eps_in_sqrt=False``);
+  Adagrad's accumulator starts at ``initial_accumulator`` (0.1 in optax);
+* Adam and AdamW put :math:`\varepsilon` **outside** the square root, after
+  bias correction (``eps_root = 0``);
+* AdamW multiplies the decay by the learning rate, :math:`\alpha\lambda\theta`
+  (optax and PyTorch; Loshchilov and Hutter :cite:`loshchilov2019decoupled` use a separate schedule);
+* optax 0.2.8's ``rprop`` returns each step one call late (its first update is
+  zero); :func:`rprop` applies the step computed from the current gradient,
+  with the same step sizes.
+
+References: Polyak's heavy ball and Nesterov's method :cite:`polyak1964,nesterov1983`;
+Adagrad :cite:`duchi2011adaptive`, RMSprop :cite:`tieleman2012rmsprop`,
+Rprop :cite:`riedmiller1993rprop`, Adam :cite:`kingma2015adam`, AdamW
+:cite:`loshchilov2019decoupled`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._checks import finite_array, nonnegative, one_of, positive, positive_int
+
+__all__ = [
+    "Optimizer",
+    "apply_updates",
+    "sgd",
+    "heavy_ball",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "sign_descent",
+    "rprop",
+    "adam",
+    "adamw",
+    "with_l2",
+    "OPTIMIZERS",
+    "make",
+    "Run",
+    "run",
+    "noisy_run",
+    "quadratic",
+    "quadratic_problem",
+    "rotation",
+    "heavy_ball_rate",
+    "continuous_limit",
+    "heavy_ball_optimal",
+    "gd_optimal",
+    "convergence_rate",
+]
+
+PyTree = Any
+
+
+class Optimizer(NamedTuple):
+    """A pair of pure functions, as in optax.
+
+    ``init(params) -> state``; ``update(grads, state, params) -> (updates, state)``
+    with ``updates`` of the structure of ``params`` (already multiplied by
+    minus the learning rate).
+    """
+
+    init: Callable[[PyTree], Any]
+    update: Callable[[PyTree, Any, PyTree], tuple[PyTree, Any]]
+
+
+def apply_updates(params: PyTree, updates: PyTree) -> PyTree:
+    """``params + updates``, leaf by leaf."""
+    return jax.tree.map(lambda p, u: p + u, params, updates)
+
+
+def _zeros(params: PyTree) -> PyTree:
+    return jax.tree.map(jnp.zeros_like, params)
+
+
+def _range01(name: str, value: Any) -> Any:
+    nonnegative(name, value)
+    if not isinstance(value, jax.core.Tracer) and not float(value) < 1.0:
+        raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+    return value
+
+
+def sgd(learning_rate: float) -> Optimizer:
+    r"""Gradient descent :math:`\theta_{k+1} = \theta_k - \alpha g_k` (``optax.sgd(lr)``)."""
+    positive("learning_rate", learning_rate)
+
+    def init(params):
+        return ()
+
+    def update(grads, state, params=None):
+        return jax.tree.map(lambda g: -learning_rate * g, grads), state
+
+    return Optimizer(init, update)
+
+
+def heavy_ball(learning_rate: float, beta: float = 0.9) -> Optimizer:
+    r"""Polyak's heavy ball in its *velocity* form (``optax.sgd(lr, momentum=beta)``).
+
+    :math:`v_{k+1} = \beta v_k + g_k`, :math:`\theta_{k+1} = \theta_k - \alpha v_{k+1}`, with
+    :math:`v_0 = 0`.  Eliminating :math:`v` gives Polyak's form
+    :math:`\theta_{k+1} = \theta_k - \alpha g_k + \beta(\theta_k - \theta_{k-1})`, and
+    :math:`v_{k+1} = \sum_{i\le k} \beta^{k-i} g_i` is a discounted sum of past gradients.
+    """
+    positive("learning_rate", learning_rate)
+    _range01("beta", beta)
+
+    def init(params):
+        return _zeros(params)
+
+    def update(grads, state, params=None):
+        v = jax.tree.map(lambda v, g: beta * v + g, state, grads)
+        return jax.tree.map(lambda v: -learning_rate * v, v), v
+
+    return Optimizer(init, update)
+
+
+def nesterov(learning_rate: float, beta: float = 0.9) -> Optimizer:
+    r"""Nesterov's accelerated gradient, in the form of ``optax.sgd(lr, momentum=beta, nesterov=True)``.
+
+    :math:`v_{k+1} = \beta v_k + g_k`, :math:`\theta_{k+1} = \theta_k - \alpha(g_k + \beta v_{k+1})`.
+    With :math:`y_k = \theta_k - \alpha\beta v_k` this is the textbook form
+    :math:`y_{k+1} = \theta_k - \alpha g_k`, :math:`\theta_{k+1} = y_{k+1} + \beta(y_{k+1} - y_k)`
+    written with the gradient at the current iterate (Sutskever et al.'s reading).
+    """
+    positive("learning_rate", learning_rate)
+    _range01("beta", beta)
+
+    def init(params):
+        return _zeros(params)
+
+    def update(grads, state, params=None):
+        v = jax.tree.map(lambda v, g: beta * v + g, state, grads)
+        return jax.tree.map(lambda g, v: -learning_rate * (g + beta * v), grads, v), v
+
+    return Optimizer(init, update)
+
+
+def adagrad(learning_rate: float, initial_accumulator: float = 0.1, eps: float = 1e-7) -> Optimizer:
+    r"""Adagrad :cite:`duchi2011adaptive` (``optax.adagrad``; ε inside the root).
+
+    :math:`s_{k+1} = s_k + g_k^2` from :math:`s_0 =` ``initial_accumulator``,
+    :math:`\theta_{k+1} = \theta_k - \alpha\, g_k / \sqrt{s_{k+1} + \varepsilon}`.
+    With gradients of constant mean square :math:`\sigma^2` the effective step
+    :math:`\alpha/\sqrt{s_k}` decays like :math:`\alpha/(\sigma\sqrt{k})`.
+    """
+    positive("learning_rate", learning_rate)
+    nonnegative("initial_accumulator", initial_accumulator)
+    nonnegative("eps", eps)
+
+    def init(params):
+        return jax.tree.map(lambda p: jnp.full_like(p, initial_accumulator), params)
+
+    def update(grads, state, params=None):
+        s = jax.tree.map(lambda s, g: s + g * g, state, grads)
+        u = jax.tree.map(lambda g, s: jnp.where(s > 0, -learning_rate * g * jax.lax.rsqrt(s + eps), 0.0), grads, s)
+        return u, s
+
+    return Optimizer(init, update)
+
+
+def rmsprop(learning_rate: float, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
+    r"""RMSprop :cite:`tieleman2012rmsprop` (``optax.rmsprop``; ε inside the root, :math:`s_0 = 0`).
+
+    :math:`s_{k+1} = \rho s_k + (1-\rho) g_k^2`,
+    :math:`\theta_{k+1} = \theta_k - \alpha\, g_k / \sqrt{s_{k+1} + \varepsilon}`.
+    The average forgets old gradients, so the effective step tends to
+    :math:`\alpha/\sigma` instead of vanishing.
+    """
+    positive("learning_rate", learning_rate)
+    _range01("decay", decay)
+    nonnegative("eps", eps)
+
+    def init(params):
+        return _zeros(params)
+
+    def update(grads, state, params=None):
+        s = jax.tree.map(lambda s, g: decay * s + (1 - decay) * g * g, state, grads)
+        u = jax.tree.map(lambda g, s: -learning_rate * g * jax.lax.rsqrt(s + eps), grads, s)
+        return u, s
+
+    return Optimizer(init, update)
+
+
+def sign_descent(learning_rate: float) -> Optimizer:
+    r"""Sign descent :math:`\theta_{k+1} = \theta_k - \alpha\operatorname{sign}(g_k)`
+    (``optax.chain(optax.scale_by_sign(), optax.scale(-lr))``): RMSprop with
+    :math:`\rho = 0`, :math:`\varepsilon = 0`."""
+    positive("learning_rate", learning_rate)
+
+    def init(params):
+        return ()
+
+    def update(grads, state, params=None):
+        return jax.tree.map(lambda g: -learning_rate * jnp.sign(g), grads), state
+
+    return Optimizer(init, update)
+
+
+class RpropState(NamedTuple):
+    step_sizes: PyTree
+    prev: PyTree  # previous signed step (0 after a sign change)
+
+
+def rprop(learning_rate: float, eta_minus: float = 0.5, eta_plus: float = 1.2,
+          min_step: float = 1e-6, max_step: float = 50.0) -> Optimizer:
+    r"""Rprop :cite:`riedmiller1993rprop` (the iRprop\ :sup:`-` variant of ``optax.rprop``).
+
+    Each coordinate has its own step :math:`\alpha_{k,i}` (all start at
+    ``learning_rate``).  If :math:`g_{k,i}` has the sign of the previous step
+    it grows, :math:`\alpha_{k+1,i} = \min(\eta_+\alpha_{k,i}, \alpha_{\max})`, and
+    the coordinate moves by :math:`-\alpha_{k+1,i}\operatorname{sign}(g_{k,i})`; if the
+    sign flipped, :math:`\alpha_{k+1,i} = \max(\eta_-\alpha_{k,i}, \alpha_{\min})` and
+    the coordinate does not move (the next comparison then counts as "same sign").
+    Only signs of gradients are used.  Same step sizes as optax 0.2.8, whose
+    ``rprop`` applies each step one call later (see the module docstring).
+    """
+    positive("learning_rate", learning_rate)
+    positive("eta_minus", eta_minus)
+    positive("eta_plus", eta_plus)
+    positive("min_step", min_step)
+    positive("max_step", max_step)
+
+    def init(params):
+        return RpropState(jax.tree.map(lambda p: jnp.full_like(p, learning_rate), params), _zeros(params))
+
+    def update(grads, state, params=None):
+        prod = jax.tree.map(lambda g, p: g * p, grads, state.prev)
+        steps = jax.tree.map(
+            lambda s, a: jnp.where(s == 0, a, jnp.clip(a * jnp.where(s > 0, eta_plus, eta_minus), min_step, max_step)),
+            prod, state.step_sizes)
+        new_prev = jax.tree.map(lambda s, g, a: jnp.where(s < 0, 0.0, a * jnp.sign(g)), prod, grads, steps)
+        return jax.tree.map(lambda p: -p, new_prev), RpropState(steps, new_prev)
+
+    return Optimizer(init, update)
+
+
+class AdamState(NamedTuple):
+    count: jax.Array
+    m: PyTree
+    v: PyTree
+
+
+def _adam_direction(grads, state, b1, b2, eps, bias_correction):
+    count = state.count + 1
+    m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
+    v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
+    if bias_correction:
+        c1, c2 = 1 - b1 ** count, 1 - b2 ** count
+    else:
+        c1 = c2 = 1.0
+    d = jax.tree.map(lambda m, v: (m / c1) / (jnp.sqrt(v / c2) + eps), m, v)
+    return d, AdamState(count, m, v)
+
+
+def adam(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+         bias_correction: bool = True) -> Optimizer:
+    r"""Adam :cite:`kingma2015adam` (``optax.adam``; ε outside the root, after bias correction).
+
+    :math:`m_{k+1} = \beta_1 m_k + (1-\beta_1) g_k`,
+    :math:`v_{k+1} = \beta_2 v_k + (1-\beta_2) g_k^2` (from :math:`m_0 = v_0 = 0`),
+    :math:`\hat m = m_{k+1}/(1-\beta_1^{k+1})`, :math:`\hat v = v_{k+1}/(1-\beta_2^{k+1})`,
+    :math:`\theta_{k+1} = \theta_k - \alpha\,\hat m/(\sqrt{\hat v} + \varepsilon)`.
+    ``bias_correction=False`` drops the two divisions: the first step is then
+    multiplied by :math:`(1-\beta_1)/\sqrt{1-\beta_2}` (≈ 3.2 for the defaults, too large).
+    """
+    positive("learning_rate", learning_rate)
+    _range01("b1", b1)
+    _range01("b2", b2)
+    nonnegative("eps", eps)
+
+    def init(params):
+        return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
+
+    def update(grads, state, params=None):
+        d, state = _adam_direction(grads, state, b1, b2, eps, bias_correction)
+        return jax.tree.map(lambda d: -learning_rate * d, d), state
+
+    return Optimizer(init, update)
+
+
+def adamw(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+          weight_decay: float = 1e-4) -> Optimizer:
+    r"""AdamW :cite:`loshchilov2019decoupled` (``optax.adamw``): Adam plus *decoupled* weight decay.
+
+    :math:`\theta_{k+1} = \theta_k - \alpha\,(\hat m/(\sqrt{\hat v}+\varepsilon) + \lambda\theta_k)`:
+    the decay :math:`\lambda\theta_k` is added after the preconditioning, so it
+    is *not* divided by :math:`\sqrt{\hat v}` -- unlike ``with_l2(adam(...), λ)``.
+    """
+    positive("learning_rate", learning_rate)
+    _range01("b1", b1)
+    _range01("b2", b2)
+    nonnegative("eps", eps)
+    nonnegative("weight_decay", weight_decay)
+
+    def init(params):
+        return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
+
+    def update(grads, state, params):
+        d, state = _adam_direction(grads, state, b1, b2, eps, True)
+        return jax.tree.map(lambda d, p: -learning_rate * (d + weight_decay * p), d, params), state
+
+    return Optimizer(init, update)
+
+
+def with_l2(optimizer: Optimizer, l2: float) -> Optimizer:
+    r"""Feed ``optimizer`` the gradient of :math:`J(\theta) + \tfrac{\lambda}{2}\|\theta\|^2`, i.e. :math:`g_k + \lambda\theta_k`.
+
+    For :func:`sgd` this equals decoupled weight decay with rate
+    :math:`\alpha\lambda`; for adaptive methods the penalty's gradient is
+    preconditioned too, and the two differ (optax: ``chain(add_decayed_weights(λ), ...)``).
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+    nonnegative("l2", l2)
+
+    def update(grads, state, params):
+        return optimizer.update(jax.tree.map(lambda g, p: g + l2 * p, grads, params), state, params)
+
+    return Optimizer(optimizer.init, update)
+
+
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "sgd": sgd,
+    "heavy_ball": heavy_ball,
+    "nesterov": nesterov,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "sign_descent": sign_descent,
+    "rprop": rprop,
+    "adam": adam,
+    "adamw": adamw,
+}
+"""The optimizers by name, in the order of the chapter (used by :func:`make` and the widget)."""
+
+
+def make(name: str, learning_rate: float, **hyper: Any) -> Optimizer:
+    """The optimizer ``OPTIMIZERS[name](learning_rate, **hyper)``; ``name`` is checked."""
+    one_of("name", name, tuple(OPTIMIZERS))
+    return OPTIMIZERS[name](learning_rate, **hyper)
+
+
+class Run(NamedTuple):
+    """Iterates ``params`` (leaves of shape ``(n_steps+1, ...)``), ``losses`` ``(n_steps+1,)``
+    and ``diverged`` (True if a loss became NaN or infinite; iterates after that are frozen)."""
+
+    params: PyTree
+    losses: jax.Array
+    diverged: jax.Array
+
+
+@functools.partial(jax.jit, static_argnames=("name", "loss", "n_steps"))
+def _run(name, loss, params0, n_steps, learning_rate, hyper, l2_grad, l2_decay, args):
+    # both penalties are traced coefficients (one of them 0), so L2 and decay share one compiled program
+    opt = with_l2(OPTIMIZERS[name](learning_rate, **hyper), l2_grad)
+    vg = jax.value_and_grad(lambda p: loss(p, *args))
+
+    def step(carry, _):
+        params, state, bad = carry
+        value, grads = vg(params)
+        updates, new_state = opt.update(grads, state, params)
+        new_params = jax.tree.map(lambda p, u: p + u - learning_rate * l2_decay * p, params, updates)
+        leaves = jax.tree.leaves(new_params)
+        bad = bad | ~jnp.isfinite(value) | ~jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in leaves]))
+        keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(bad, b, a), new, old)
+        return (keep(new_params, params), keep(new_state, state), bad), (keep(new_params, params), value)
+
+    (last, _, bad), (ps, vals) = jax.lax.scan(step, (params0, opt.init(params0), jnp.array(False)), None, length=n_steps)
+    params = jax.tree.map(lambda p0, p: jnp.concatenate([p0[None], p]), params0, ps)
+    final = loss(last, *args)
+    losses = jnp.concatenate([vals, final[None]])
+    losses = jnp.where(jnp.cumsum(~jnp.isfinite(losses)) > 0, jnp.inf, losses)
+    return Run(params, losses, bad | ~jnp.isfinite(final))
+
+
+def run(name: str, loss: Callable[..., jax.Array], params0: PyTree, n_steps: int, *,
+        learning_rate: float, l2: float = 0.0, l2_mode: str = "none", args: tuple = (), **hyper: Any) -> Run:
+    r"""Run optimizer ``name`` for ``n_steps`` deterministic steps on ``loss(params, *args)`` from ``params0``.
+
+    Compiled once per ``(name, loss, n_steps)``, hyper-parameter
+    *names* and shapes: ``learning_rate``, ``l2``, the values in ``hyper`` and the
+    arrays in ``args`` (e.g. the curvatures and angle of :func:`quadratic`) are traced,
+    so changing them (a slider, another problem of the same family) does not recompile.  ``l2_mode`` is ``"none"``,
+    ``"l2"`` (add :math:`\tfrac{l_2}2\|\theta\|^2` to the loss, see :func:`with_l2`) or
+    ``"decay"`` (after each step, :math:`\theta \leftarrow \theta - \alpha\, l_2\, \theta_k`:
+    decoupled weight decay for any optimizer).  Returns a :class:`Run`; a run
+    whose loss overflows has ``diverged = True`` and ``losses = inf`` from there on.
+    """
+    one_of("name", name, tuple(OPTIMIZERS))
+    one_of("l2_mode", l2_mode, ("none", "l2", "decay"))
+    n_steps = positive_int("n_steps", n_steps)
+    positive("learning_rate", learning_rate)
+    nonnegative("l2", l2)
+    if not callable(loss):
+        raise ValueError(f"loss must be a callable params -> scalar, got {type(loss).__name__}")
+    params0 = jax.tree.map(lambda p: finite_array("params0", p), params0)
+    hyper = {k: jnp.asarray(v, dtype=jnp.result_type(float)) for k, v in hyper.items()}
+    args = tuple(jnp.asarray(a, dtype=jnp.result_type(float)) for a in args)
+    f = lambda v: jnp.asarray(v, jnp.result_type(float))
+    l2_grad, l2_decay = (l2, 0.0) if l2_mode == "l2" else ((0.0, l2) if l2_mode == "decay" else (0.0, 0.0))
+    return _run(name, loss, params0, n_steps, f(learning_rate), hyper, f(l2_grad), f(l2_decay), args)
+
+
+def quadratic(theta: jax.Array, weights: jax.Array, angle: Any = 0.0, center: Any = 0.0) -> jax.Array:
+    r""":math:`J(\theta) = \tfrac12\sum_i w_i \bigl(R(\theta - c)\bigr)_i^2`, :math:`R` = :func:`rotation` (``angle``).
+
+    Pure and traceable in every argument (pass ``(weights, angle, center)`` as
+    ``args`` of :func:`run` to change the problem without recompiling).
+    ``theta`` is ``(..., d)``, ``d >= 2``, ``weights`` and ``center`` are ``(d,)`` (``center`` may be
+    a scalar); returns ``(...)``.
+    """
+    R = rotation(angle, theta.shape[-1])
+    z = (theta - center) @ R.T
+    return 0.5 * jnp.sum(weights * z * z, axis=-1)
+
+
+def quadratic_problem(weights: Any, angle: float = 0.0, center: Any = None) -> Callable[[jax.Array], jax.Array]:
+    r"""The quadratic :math:`J(\theta) = \tfrac12\sum_i w_i \bigl(R(\theta - c)\bigr)_i^2` on :math:`\mathbb{R}^d`, :math:`d \ge 2`.
+
+    ``weights`` ``(d,)`` are the curvatures :math:`w_i > 0` (condition number
+    :math:`\max w/\min w`); ``angle`` rotates the first two coordinates by
+    :math:`R` = :func:`rotation` (``angle``), so the Hessian is :math:`R^\top \operatorname{diag}(w) R`;
+    ``center`` ``(d,)`` is the minimiser :math:`c` (default 0).
+    Returns ``J`` mapping ``(d,)`` to a scalar.
+    """
+    w = finite_array("weights", weights, ndim=1)
+    if not bool(jnp.all(w > 0)):
+        raise ValueError("weights must be positive curvatures")
+    R = rotation(angle, w.shape[0])
+    c = jnp.zeros_like(w) if center is None else finite_array("center", center, ndim=1, last=w.shape[0])
+
+    def J(theta):
+        z = R @ (theta - c)
+        return 0.5 * jnp.sum(w * z * z)
+
+    return J
+
+
+def rotation(angle: float, d: int = 2) -> jax.Array:
+    """The ``(d, d)`` rotation by ``angle`` (radians) in the plane of the first two coordinates."""
+    d = positive_int("d", d)
+    if d < 2:
+        raise ValueError(f"d must be >= 2, got {d}")
+    angle = jnp.asarray(angle, jnp.result_type(float))
+    c, s = jnp.cos(angle), jnp.sin(angle)
+    return jnp.eye(d).at[:2, :2].set(jnp.array([[c, -s], [s, c]]))
+
+
+def gd_optimal(mu: float, L: float) -> tuple[float, float]:
+    r"""Best constant step of gradient descent on a quadratic with Hessian spectrum in :math:`[\mu, L]`:
+    :math:`\alpha^\star = 2/(L+\mu)`, rate :math:`(\kappa-1)/(\kappa+1)`, :math:`\kappa = L/\mu`."""
+    positive("mu", mu)
+    positive("L", L)
+    if mu > L:
+        raise ValueError(f"mu must be <= L, got mu={mu}, L={L}")
+    k = L / mu
+    return 2.0 / (L + mu), (k - 1) / (k + 1)
+
+
+def heavy_ball_optimal(mu: float, L: float) -> tuple[float, float, float]:
+    r"""Polyak's tuning of the heavy ball on a quadratic with Hessian spectrum in :math:`[\mu, L]` :cite:`polyak1964`.
+
+    Returns ``(learning_rate, beta, rate)`` with :math:`\alpha^\star = 4/(\sqrt L+\sqrt\mu)^2`,
+    :math:`\beta^\star = \bigl((\sqrt\kappa-1)/(\sqrt\kappa+1)\bigr)^2` and the
+    asymptotic rate :math:`\sqrt{\beta^\star} = (\sqrt\kappa-1)/(\sqrt\kappa+1)`
+    per step (error :math:`\approx C\,\text{rate}^k`).  ``learning_rate`` is the
+    step of :func:`heavy_ball` (velocity form), whose Polyak form has the same :math:`\alpha, \beta`.
+    """
+    positive("mu", mu)
+    positive("L", L)
+    if mu > L:
+        raise ValueError(f"mu must be <= L, got mu={mu}, L={L}")
+    sk = (L / mu) ** 0.5
+    q = (sk - 1) / (sk + 1)
+    return 4.0 / (L ** 0.5 + mu ** 0.5) ** 2, q * q, q
+
+
+def convergence_rate(errors: Any, start: int | None = None) -> float:
+    r"""Measured linear rate: the geometric mean of :math:`e_{k+1}/e_k` over the second half
+    (or from ``start``) of a positive sequence ``errors`` ``(n,)`` -- :math:`(e_{n-1}/e_s)^{1/(n-1-s)}`.
+    Entries at or below 1e-30 (underflow) are dropped from the end first."""
+    e = jnp.asarray(errors, dtype=jnp.result_type(float))
+    if e.ndim != 1 or e.shape[0] < 3:
+        raise ValueError(f"errors must be a 1-D array of length >= 3, got shape {tuple(e.shape)}")
+    good = int(jnp.sum(jnp.cumprod(e > 1e-30)))
+    if good < 3:
+        raise ValueError("errors must be positive for at least 3 entries")
+    e = e[:good]
+    s = good // 2 if start is None else int(start)
+    if not 0 <= s < good - 1:
+        raise ValueError(f"start must lie in [0, {good - 1}), got {start!r}")
+    return float((e[-1] / e[s]) ** (1.0 / (good - 1 - s)))
+
+
+def heavy_ball_rate(learning_rate: float, beta: float, eigenvalues: Any) -> float:
+    r"""Predicted linear rate of the heavy ball on a quadratic with Hessian eigenvalues ``eigenvalues`` ``(m,)``.
+
+    On the eigendirection of :math:`\lambda` the Polyak form
+    :math:`e_{k+1} = (1+\beta-\alpha\lambda)e_k - \beta e_{k-1}` has the companion matrix
+    :math:`\begin{pmatrix}1+\beta-\alpha\lambda & -\beta\\ 1 & 0\end{pmatrix}`; the rate is the
+    largest spectral radius over the eigenvalues (:math:`\beta = 0`: gradient descent,
+    :math:`\max|1-\alpha\lambda|`).
+    """
+    positive("learning_rate", learning_rate)
+    _range01("beta", beta)
+    lam = finite_array("eigenvalues", eigenvalues, ndim=1)
+    a = 1.0 + beta - learning_rate * lam
+    disc = (a * a - 4.0 * beta).astype(jnp.complex64)
+    r = jnp.maximum(jnp.abs((a + jnp.sqrt(disc)) / 2), jnp.abs((a - jnp.sqrt(disc)) / 2))
+    return float(jnp.max(r))
+
+
+@functools.partial(jax.jit, static_argnames=("name", "loss", "n_steps"))
+def _noisy(name, loss, params0, key, sigma, n_steps, learning_rate, hyper, args):
+    opt = OPTIMIZERS[name](learning_rate, **hyper)
+    g_fn = jax.grad(lambda p: loss(p, *args))
+
+    def step(carry, k):
+        p, s = carry
+        g = g_fn(p) + sigma * jax.random.normal(k, p.shape)
+        u, s = opt.update(g, s, p)
+        return (p + u, s), (p + u, u, g)
+
+    _, (ps, us, gs) = jax.lax.scan(step, (params0, opt.init(params0)), jax.random.split(key, n_steps))
+    return jnp.concatenate([params0[None], ps]), us, gs
+
+
+def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, key: jax.Array, *, sigma: float,
+              n_steps: int, learning_rate: float, args: tuple = (), **hyper: Any) -> tuple[jax.Array, jax.Array, jax.Array]:
+    r"""Run optimizer ``name`` with stochastic gradients :math:`\nabla J(\theta_k) + \sigma\xi_k`, :math:`\xi_k\sim\mathcal N(0, I)`,
+    where :math:`J` = ``loss(params, *args)``.
+
+    ``params0`` is one array ``(d,)``.  Returns ``(params, updates, grads)`` of
+    shapes ``(n_steps+1, d)``, ``(n_steps, d)``, ``(n_steps, d)``; for a
+    diagonal preconditioner the effective step of coordinate :math:`i` is
+    ``-updates / grads``.  ``sigma``, ``learning_rate`` and ``hyper`` are traced.
+    """
+    one_of("name", name, tuple(OPTIMIZERS))
+    n_steps = positive_int("n_steps", n_steps)
+    nonnegative("sigma", sigma)
+    positive("learning_rate", learning_rate)
+    p0 = finite_array("params0", params0, ndim=1)
+    f = lambda v: jnp.asarray(v, jnp.result_type(float))
+    out = _noisy(name, loss, p0, key, f(sigma), n_steps, f(learning_rate), {k: f(v) for k, v in hyper.items()},
+                 tuple(f(a) for a in args))
+    if not bool(jnp.all(jnp.isfinite(out[0]))):
+        raise ValueError("the run diverged (non-finite iterates); lower learning_rate")
+    return out
+
+
+def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam: float = 1.0,
+                     x0: float = 1.0) -> tuple[jax.Array, jax.Array, jax.Array]:
+    r"""Discrete iterates against their ODE on :math:`f(x) = \lambda x^2/2`, at times :math:`t_k = k h \le T`.
+
+    ``method="gd"``: gradient descent with step :math:`\alpha = h` versus the gradient flow
+    :math:`\dot x + \nabla f(x) = 0`, :math:`x(t) = x_0 e^{-\lambda t}`.
+    ``method="heavy_ball"``: Polyak's form with :math:`\alpha = h^2`, :math:`\beta = 1 - \delta h`
+    (from rest, :math:`x_{-1} = x_0`), versus :math:`\ddot x + \delta\dot x + \nabla f(x) = 0`,
+    :math:`\dot x(0) = 0` (needs :math:`\delta^2 < 4\lambda`): divide the Polyak form by :math:`h^2`
+    to see the finite differences of :math:`\ddot x` and :math:`\dot x`.
+    Returns ``(t, iterates, ode)``, each ``(K+1,)``.
+    """
+    one_of("method", method, ("gd", "heavy_ball"))
+    positive("h", h)
+    positive("T", T)
+    positive("lam", lam)
+    K = int(T / h)
+    if K < 1:
+        raise ValueError(f"h must be <= T, got h={h}, T={T}")
+    t = jnp.asarray(np.arange(K + 1) * h)
+    if method == "gd":
+        k = np.arange(K + 1)
+        return t, jnp.asarray(x0 * (1.0 - h * lam) ** k), jnp.asarray(x0 * np.exp(-lam * k * h))
+    positive("delta", delta)
+    if not delta**2 < 4 * lam:
+        raise ValueError(f"delta must satisfy delta^2 < 4 lam (under-damped), got delta={delta}, lam={lam}")
+    alpha, beta = h * h, 1.0 - delta * h
+    xs = np.empty(K + 1)
+    xs[0] = x_prev = x0
+    for k in range(K):  # a scalar recursion: NumPy is faster than compiling a scan per h
+        xs[k + 1] = xs[k] - alpha * lam * xs[k] + beta * (xs[k] - x_prev)
+        x_prev = xs[k]
+    w = (lam - delta**2 / 4) ** 0.5
+    tn = np.asarray(t)
+    ode = x0 * np.exp(-delta * tn / 2) * (np.cos(w * tn) + delta / (2 * w) * np.sin(w * tn))
+    return t, jnp.asarray(xs), jnp.asarray(ode)
