@@ -21,7 +21,10 @@ mode it is the identity.
 Training (:func:`train`) runs any optimizer of :mod:`course_lib.optimizers` on
 shuffled minibatches (one permutation per epoch, last incomplete batch
 dropped), fully inside one ``jax.lax.scan``; :func:`train_grid` vmaps it over
-seeds and learning rates.  The optimizer's hyper-parameters are traced, so a new
+seeds and learning rates.  With ``max_shift > 0`` every minibatch is *augmented*
+(:func:`shift_images`: random translations of the 8x8 images, drawn inside the
+compiled loop); :func:`augmentation_study` compares training with and without
+it over seeds.  The optimizer's hyper-parameters are traced, so a new
 learning rate does not recompile.
 """
 
@@ -48,6 +51,9 @@ __all__ = [
     "train",
     "train_grid",
     "batch_dependence",
+    "shift_images",
+    "AugmentationStudy",
+    "augmentation_study",
 ]
 
 _BN_EPS = 1e-5
@@ -177,7 +183,7 @@ def _batches(key, n, n_epochs, batch_size):
 
 
 def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dropout, *, batchnorm, use_dropout,
-           l2_mode):
+           l2_mode, max_shift=0):
     opt = _opt.OPTIMIZERS[name](learning_rate, **hyper)
     if l2_mode == "l2":
         opt = _opt.with_l2(opt, l2)
@@ -196,7 +202,10 @@ def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dro
     def step(carry, inp):
         params, bn, state, bad = carry
         i, k = inp
-        (value, new_bn), grads = vg(params, bn, data.X_train[i], data.y_train[i], k)
+        X = data.X_train[i]
+        if max_shift > 0:  # the augmentation key is derived from the step's key (dropout keeps `k` itself)
+            X = _shift_images(jax.random.fold_in(k, 1), X, max_shift)
+        (value, new_bn), grads = vg(params, bn, X, data.y_train[i], k)
         updates, new_state = opt.update(grads, state, params)
         new_params = _opt.apply_updates(params, updates)
         if l2_mode == "decay":
@@ -226,7 +235,7 @@ def _setup(data, key, n_epochs, batch_size, hidden, batchnorm):
     return params, bn, idx, drop_keys
 
 
-_STATIC = ("name", "batchnorm", "use_dropout", "l2_mode")
+_STATIC = ("name", "batchnorm", "use_dropout", "l2_mode", "max_shift")
 
 
 @functools.partial(jax.jit, static_argnames=_STATIC)
@@ -238,6 +247,12 @@ def _train_jit(name, data, setup, learning_rate, hyper, l2, dropout, **static):
 def _train_grid_jit(name, data, setups, learning_rates, hyper, l2, dropout, **static):
     one = lambda s, lr: _train(name, data, *s, lr, hyper, l2, dropout, **static)
     return jax.vmap(lambda s: jax.vmap(lambda lr: one(s, lr))(learning_rates))(setups)
+
+
+def _check_shift(max_shift):
+    if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or not 0 <= max_shift <= 7:
+        raise ValueError(f"max_shift must be an integer number of pixels in [0, 7], got {max_shift!r}")
+    return int(max_shift)
 
 
 def _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode):
@@ -259,31 +274,37 @@ def _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode):
 
 def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_epochs: int = 10,
           batch_size: int = 64, hidden: int | tuple[int, ...] = 64, batchnorm: bool = False, dropout: float = 0.0,
-          l2: float = 0.0, l2_mode: str = "none", **hyper: Any) -> History:
+          l2: float = 0.0, l2_mode: str = "none", max_shift: int = 0, **hyper: Any) -> History:
     r"""Train an MLP ``64 -> hidden -> 10`` on ``data`` with optimizer ``name`` for ``n_epochs`` epochs.
 
     ``key`` draws the initialisation, the shuffles and the dropout masks.
     ``learning_rate``, ``dropout``, ``l2`` and ``hyper`` (other optimizer
     hyper-parameters, e.g. ``beta=0.9``) are traced; ``l2_mode`` is as in
     :func:`course_lib.optimizers.run` (``"l2"``: add :math:`\tfrac{l_2}{2}\|\theta\|^2` to
-    the loss; ``"decay"``: decoupled weight decay).  Returns a :class:`History`.
+    the loss; ``"decay"``: decoupled weight decay).  ``max_shift > 0`` augments
+    every minibatch with :func:`shift_images` (a fresh random shift of each
+    image at each step; evaluation uses the original images).  Returns a :class:`History`.
     """
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
+    max_shift = _check_shift(max_shift)
     positive("learning_rate", learning_rate)
     f = lambda v: jnp.asarray(v, jnp.float32)
     setup = _setup(data, key, n_epochs, batch_size, hidden, bool(batchnorm))
     return _train_jit(name, data, setup, f(learning_rate), {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
-                      batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode)
+                      batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode,
+                      max_shift=max_shift)
 
 
 def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *, n_epochs: int = 10,
                batch_size: int = 64, hidden: int | tuple[int, ...] = 64, batchnorm: bool = False,
-               dropout: float = 0.0, l2: float = 0.0, l2_mode: str = "none", **hyper: Any) -> History:
+               dropout: float = 0.0, l2: float = 0.0, l2_mode: str = "none", max_shift: int = 0,
+               **hyper: Any) -> History:
     """:func:`train` for every seed in ``keys`` ``(s, 2)`` and learning rate in ``learning_rates`` ``(r,)``, vmapped.
 
     Every field of the returned :class:`History` has leading axes ``(s, r)``.
     """
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
+    max_shift = _check_shift(max_shift)
     lrs = jnp.asarray(learning_rates, jnp.float32)
     if lrs.ndim != 1 or not bool(jnp.all(lrs > 0)):
         raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}")
@@ -294,7 +315,8 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
     setups = [_setup(data, k, n_epochs, batch_size, hidden, bool(batchnorm)) for k in keys]
     setups = jax.tree.map(lambda *xs: jnp.stack(xs), *setups)
     return _train_grid_jit(name, data, setups, lrs, {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
-                           batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode)
+                           batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode,
+                           max_shift=max_shift)
 
 
 def batch_dependence(params: dict, bn_state: dict, data: Digits, key: jax.Array, *, index: int = 0,
@@ -330,3 +352,75 @@ def _batch_dependence(params, bn_state, X_train, key, index, batch_size, n_batch
     train_mode = jax.vmap(one)(jax.random.split(key, n_batches))
     ev, _ = apply_mlp(params, bn_state, X_train[index][None])
     return train_mode, jax.nn.softmax(ev[0])
+
+
+@functools.partial(jax.jit, static_argnames=("max_shift",))
+def _shift_images(key, X, max_shift):
+    n = X.shape[0]
+    shifts = jax.random.randint(key, (n, 2), -max_shift, max_shift + 1)
+    padded = jnp.pad(X.reshape(n, 8, 8), ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    # output pixel (r, c) reads input pixel (r - dy, c - dx), i.e. padded[r - dy + s, c - dx + s]
+    crop = lambda img, d: jax.lax.dynamic_slice(img, (max_shift - d[0], max_shift - d[1]), (8, 8))
+    return jax.vmap(crop)(padded, shifts).reshape(n, 64)
+
+
+def shift_images(key: jax.Array, X: jax.Array, max_shift: int = 1) -> jax.Array:
+    r"""Translate each 8x8 image of ``X`` ``(n, 64)`` by its own random shift; returns ``(n, 64)``.
+
+    Image :math:`i` gets a shift :math:`(\delta_i, \epsilon_i)` drawn uniformly and
+    independently in :math:`\{-s,\dots,s\}^2` (:math:`s` = ``max_shift``) from
+    ``key``, and :math:`x'_i[r, c] = x_i[r-\delta_i, c-\epsilon_i]`, with zeros for
+    pixels shifted in from outside the frame (the digits' border is blank, so a
+    one-pixel shift rarely cuts ink).  This is data augmentation
+    :cite:`pauwels2024intro`: the training set becomes the
+    :math:`(2s+1)^2`-times larger set of shifted images, sampled afresh at
+    every step.  ``max_shift = 0`` returns ``X`` unchanged.
+    """
+    max_shift = _check_shift(max_shift)
+    X = jnp.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 64:
+        raise ValueError(f"X must be a batch of flattened 8x8 images of shape (n, 64), got shape {X.shape}")
+    if max_shift == 0:
+        return X
+    return _shift_images(key, X, max_shift)
+
+
+class AugmentationStudy(NamedTuple):
+    """Result of :func:`augmentation_study`: final values ``(s,)`` per seed, and curves ``(s, n_epochs+1)``.
+
+    ``*_plain``: trained on the original images; ``*_aug``: on randomly shifted ones.
+    """
+
+    test_acc_plain: jax.Array
+    test_acc_aug: jax.Array
+    test_loss_plain: jax.Array
+    test_loss_aug: jax.Array
+    train_loss_plain: jax.Array
+    train_loss_aug: jax.Array
+    curves_plain: jax.Array
+    curves_aug: jax.Array
+
+
+def augmentation_study(data: Digits, keys: jax.Array, *, name: str = "adam", learning_rate: float = 3e-3,
+                       n_epochs: int = 10, max_shift: int = 1, hidden: int | tuple[int, ...] = 64,
+                       batch_size: int = 64, **hyper: Any) -> AugmentationStudy:
+    r"""Train the same MLP with and without shift augmentation, for every seed in ``keys`` ``(s, 2)``.
+
+    Both arms use the same seed for the initialisation and the shuffles
+    (common random numbers, so the difference per seed is the effect of the
+    augmentation); the augmented arm replaces each minibatch :math:`X_B` by
+    ``shift_images(k, X_B, max_shift)`` with a fresh key :math:`k` at every
+    step.  Returns an :class:`AugmentationStudy` with the final test accuracy,
+    test and training cross-entropy (on the unshifted images) ``(s,)``, and
+    the test-loss curves ``(s, n_epochs+1)``.
+    """
+    if _check_shift(max_shift) == 0:
+        raise ValueError("max_shift must be >= 1 to compare with the unaugmented run, got 0")
+    kw = dict(n_epochs=n_epochs, hidden=hidden, batch_size=batch_size, **hyper)
+    lr = jnp.array([learning_rate], jnp.float32)
+    positive("learning_rate", learning_rate)
+    plain = train_grid(name, data, keys, lr, **kw)
+    aug = train_grid(name, data, keys, lr, max_shift=max_shift, **kw)
+    last = lambda a: a[:, 0, -1]
+    return AugmentationStudy(last(plain.test_acc), last(aug.test_acc), last(plain.test_loss), last(aug.test_loss),
+                             last(plain.train_loss), last(aug.train_loss), plain.test_loss[:, 0], aug.test_loss[:, 0])

@@ -193,3 +193,37 @@ def test_draw_rich_vs_lazy_returns_a_figure():
 
     fig = tl.draw_rich_vs_lazy(2, 10.0, max_width=8, t_max=4.0)
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
+
+
+def test_width_rate_predicts_the_late_rate_and_the_width_does_not_recompile():
+    K = tl.infinite_width_ntk(X)
+    step = float(0.9 / jnp.linalg.eigvalsh(K)[-1])
+    p = tl.init_gaussian(KEY, 512, 3)
+    tl.width_rate(p, X, Y, 512, step, 200, 100)
+    size = tl._gd_scan._cache_size()
+    for m in (8, 64):
+        wr = tl.width_rate(p, X, Y, m, step, 200, 100)
+        assert wr.losses.shape == wr.bound.shape == (201,)
+        lam0 = float(tl.lambda_min(tl.ntk_gram(p, X, math.sqrt(m), width=m)))
+        assert wr.from_start == pytest.approx(tl.predicted_rate(max(lam0, 0.0), step))
+    assert tl._gd_scan._cache_size() == size
+    wide = tl.width_rate(p, X, Y, 512, step, 200, 100)
+    assert wide.step_lmax <= 1 and np.all(wide.losses <= wide.bound * (1 + 1e-4))
+    assert abs(wide.measured - wide.from_end) < 0.15 * wide.from_end
+    with pytest.raises(ValueError, match="width"):
+        tl.width_rate(p, X, Y, 1024, step, 200, 100)
+
+
+def test_draw_width_rate_returns_a_figure():
+    import matplotlib
+
+    widths = [2, 4, 8]
+    p = tl.init_gaussian(KEY, 8, 3)
+    lam = tl.lambda_min_vs_width(KEY, X, widths, n_seeds=2)
+    K = tl.infinite_width_ntk(X)
+    fig = tl.draw_width_rate(3, p, X, Y, widths, lam, float(tl.lambda_min(K)), 0.1, n_steps=20, window=10)
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
+    with pytest.raises(ValueError, match="lam_table"):
+        tl.draw_width_rate(3, p, X, Y, widths, lam[:2], 0.1, 0.1, n_steps=20, window=10)
+    with pytest.raises(ValueError, match="log2_width"):
+        tl.draw_width_rate(4, p, X, Y, widths, lam, 0.1, 0.1, n_steps=20, window=10)

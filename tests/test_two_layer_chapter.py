@@ -96,3 +96,14 @@ def test_alpha_scaling_makes_features_lazy_while_the_risk_decreases():
     # large alpha: displacement ~ 1/alpha (factor 10 in alpha, factor ~ 10 in displacement)
     assert 5.0 < moves[1] / moves[2] < 15.0
     assert all(q < 0.05 for q in ratios)
+
+
+def test_width_widget_rate_from_lambda_min_at_a_wide_width_and_no_rate_when_narrow():
+    """The width widget's comparison: m = 1024 follows the predicted linear rate, m = 8 stalls."""
+    key_w = jax.random.fold_in(KEY, 3)
+    p = tl.init_gaussian(jax.random.fold_in(key_w, 0), 2048, D)
+    wide = tl.width_rate(p, X, Y, 1024, GAMMA, 3000, window=1000)
+    assert np.all(wide.losses <= wide.bound * (1 + 1e-4))
+    assert abs(wide.measured - wide.from_end) < 0.15 * wide.from_end
+    narrow = tl.width_rate(p, X, Y, 8, GAMMA, 3000, window=1000)
+    assert narrow.lam_start < 1e-3 and narrow.losses[-1] > 0.01 * narrow.losses[0]
