@@ -33,14 +33,16 @@ def test_gradient_is_bounded_below_by_lambda_min_of_the_gram():
         assert g2 / J >= 2 * float(tl.lambda_min(tl.ntk_gram(th, X, math.sqrt(m))))
 
 
-def test_gram_is_singular_below_p_equals_n_and_converges_to_the_ntk():
-    lam = tl.lambda_min_vs_width(jax.random.fold_in(KEY, 3), X, [2, 4, 32, 2048], n_seeds=3)
+def test_gram_is_singular_below_md_equals_n_and_converges_to_the_ntk():
+    lam = tl.lambda_min_vs_width(jax.random.fold_in(KEY, 3), X, [2, 4, 5, 32, 2048], n_seeds=3)
     lam_inf = float(tl.lambda_min(K))
-    assert np.all(np.abs(lam[:2]) < 1e-4)  # p = 4m <= n = 16
-    assert np.all(lam[2:] > 0)
+    # rank J <= m d (positive homogeneity): singular while m d < n = 16, even at
+    # m = 5 where p = m (d + 1) = 20 > n
+    assert np.all(np.abs(lam[:3]) < 1e-4)
+    assert np.all(lam[3:] > 0)
     assert abs(lam[-1].mean() - lam_inf) < 0.15 * lam_inf
     # fluctuations shrink with the width
-    assert lam[-1].std() < lam[2].std()
+    assert lam[-1].std() < lam[3].std()
 
 
 def test_linear_rate_is_predicted_by_lambda_min_and_bound_holds():
