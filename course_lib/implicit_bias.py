@@ -20,6 +20,13 @@ interpolants; the algorithm picks one.
   :math:`\sigma` :cite:`woodworth2020kernel`.  :func:`diagonal_network_gd`,
   :func:`sparse_recovery_problem`, :func:`draw_diagonal_network` (the figure
   of the chapter's widget).
+* **Logistic regression on separable data** has no minimiser: gradient
+  descent drives :math:`\|\theta_t\|\to\infty`, and Soudry et al.
+  :cite:`soudry2018implicit` show :math:`\theta_t=\hat w\log t+O(1)`, with
+  :math:`\hat w` the hard-margin SVM solution: the direction converges to the
+  max-margin one, at the slow rate :math:`O(1/\log t)`.
+  :func:`logistic_gd` runs it, :func:`max_margin_direction` computes
+  :math:`\hat w` independently (scikit-learn's linear SVM).
 
 Bad input raises :class:`ValueError` naming the argument.
 """
@@ -45,6 +52,9 @@ __all__ = [
     "DiagonalRun",
     "diagonal_network_gd",
     "draw_diagonal_network",
+    "LogisticRun",
+    "logistic_gd",
+    "max_margin_direction",
 ]
 
 
@@ -259,3 +269,106 @@ def draw_diagonal_network(problem: SparseProblem, log10_scale: float, *, n_steps
     ax2.set(yscale="log", xlabel="gradient step", ylabel="training loss",
             title="diverged" if bool(run.diverged) else "training loss")
     return fig
+
+
+# ---------------------------------------------------------------------------
+# logistic loss on separable data: the max-margin direction
+
+
+class LogisticRun(NamedTuple):
+    """Gradient descent on the logistic loss, recorded at the steps ``steps``.
+
+    ``steps`` ``(r,)`` (ints), ``thetas`` ``(r, d)``, ``losses`` ``(r,)``, NumPy arrays.
+    """
+
+    steps: np.ndarray
+    thetas: np.ndarray
+    losses: np.ndarray
+
+
+def _logistic_loss(theta, X, y):
+    return jnp.mean(jnp.logaddexp(0.0, -y * (X @ theta)))
+
+
+@jax.jit
+def _logistic_gd(X, y, theta0, step, gaps):
+    grad = jax.grad(_logistic_loss)
+
+    def chunk(th, gap):
+        th = jax.lax.fori_loop(0, gap, lambda _, t: t - step * grad(t, X, y), th)
+        return th, (th, _logistic_loss(th, X, y))
+
+    _, (ths, losses) = jax.lax.scan(chunk, theta0, gaps)
+    return ths, losses
+
+
+def _labelled(X: Any, y: Any) -> tuple[jax.Array, jax.Array]:
+    X = _checks.finite_array("X", X, ndim=2)
+    y = _checks.finite_array("y", y, ndim=1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must have shape ({X.shape[0]},) to match X {tuple(X.shape)}, got {tuple(y.shape)}")
+    if not bool(jnp.all(jnp.abs(y) == 1.0)):
+        raise ValueError("y must contain only labels -1 and +1")
+    return X, y
+
+
+def logistic_gd(X: Any, y: Any, theta0: Any, step: Any, record_at: Any, *, x64: bool = True) -> LogisticRun:
+    r"""Gradient descent on :math:`J(\theta)=\frac1n\sum_i\log(1+e^{-y_i x_i^\top\theta})`.
+
+    ``X`` ``(n, d)``, labels ``y`` ``(n,)`` in :math:`\{-1,+1\}`, ``theta0``
+    ``(d,)``; ``record_at``: increasing step counts (at most :math:`10^7`) at
+    which the iterate and the loss are recorded.  :math:`J` is
+    :math:`L`-smooth with :math:`L=\lambda_{\max}(X^\top X)/(4n)`; for
+    separable data and :math:`\alpha<2/L`, :math:`J(\theta_t)\to0`,
+    :math:`\|\theta_t\|\to\infty` and :math:`\theta_t=\hat w\log t+O(1)`
+    with :math:`\hat w` the hard-margin SVM solution (Soudry et al. 2018,
+    Theorem 3; :cite:`soudry2018implicit`).
+
+    Late updates are tiny next to :math:`\\theta_t` (about :math:`10^{-6}`
+    of it after :math:`10^5` steps), below float32's resolution, so by
+    default the run is computed in float64 (``x64=True``, inside
+    ``jax.enable_x64``); ``x64=False`` runs it in float32, where the direction
+    stops converging.
+    """
+    if not isinstance(x64, bool):
+        raise ValueError(f"x64 must be True or False, got {x64!r}")
+    if x64:
+        with jax.enable_x64(True):
+            run = logistic_gd(np.asarray(X, np.float64), np.asarray(y, np.float64),
+                              np.asarray(theta0, np.float64), step, record_at, x64=False)
+            return LogisticRun(run.steps, np.asarray(run.thetas), np.asarray(run.losses))
+    X, y = _labelled(X, y)
+    theta0 = _checks.finite_array("theta0", theta0, ndim=1)
+    if theta0.shape[0] != X.shape[1]:
+        raise ValueError(f"theta0 must have shape ({X.shape[1]},), got {tuple(theta0.shape)}")
+    _checks.positive("step", step)
+    steps = np.asarray(record_at)
+    if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer):
+        raise ValueError(f"record_at must be a non-empty 1-d array of integers, got {record_at!r}")
+    if steps[0] < 1 or np.any(np.diff(steps) <= 0) or steps[-1] > 10**7:
+        raise ValueError("record_at must be strictly increasing step counts between 1 and 10**7")
+    gaps = jnp.asarray(np.diff(steps, prepend=0), jnp.int32)
+    ths, losses = _logistic_gd(X, y, theta0, jnp.asarray(step, X.dtype), gaps)
+    if not bool(jnp.all(jnp.isfinite(ths))):
+        raise ValueError("logistic_gd diverged: step must be below 2 / L with L = lambda_max(X^T X) / (4 n)")
+    return LogisticRun(steps, np.asarray(ths), np.asarray(losses))
+
+
+def max_margin_direction(X: Any, y: Any, C: float = 1e6) -> np.ndarray:
+    r"""The hard-margin SVM solution :math:`\hat w=\arg\min\{\|w\|:\ y_ix_i^\top w\ge1\ \forall i\}`, shape ``(d,)``.
+
+    Computed independently of gradient descent, by scikit-learn's linear SVM
+    without intercept (hinge loss, penalty ``C`` large, so the soft margin is
+    the hard one on separable data).  Raises ``ValueError`` if the data are
+    not separated by the result (margin constraints violated by more than 1e-3).
+    """
+    X, y = _labelled(X, y)
+    _checks.positive("C", C)
+    from sklearn.svm import LinearSVC
+
+    Xn, yn = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    svm = LinearSVC(loss="hinge", fit_intercept=False, C=float(C), tol=1e-12, max_iter=1_000_000, dual=True)
+    w = svm.fit(Xn, yn).coef_.ravel()
+    if np.min(yn * (Xn @ w)) < 1 - 1e-3:
+        raise ValueError("max_margin_direction: the data are not linearly separable through the origin")
+    return w

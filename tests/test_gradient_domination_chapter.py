@@ -137,3 +137,29 @@ def test_diagonal_network_interpolant_moves_from_l1_to_l2():
     assert d1[0] < 0.15 < d2[0]          # small scale: sparse
     assert d2[-1] < 0.05 < d1[-1]        # large scale: minimum norm
     assert d1[0] < d1[1] < d1[2] and d2[0] > d2[1] > d2[2]
+
+
+def _separable(n_far=18):
+    u = jnp.array([2.0, 1.0]) / jnp.sqrt(5.0)
+    v = jnp.array([-u[1], u[0]])
+    cloud = jax.random.normal(jax.random.fold_in(KEY, 50), (200, 2))
+    far = np.flatnonzero(np.abs(np.asarray(cloud @ u)) > 1.0)[:n_far]
+    X = jnp.concatenate([cloud[far], jnp.stack([0.4 * u + v, -0.4 * u + 0.5 * v])])
+    return X, jnp.sign(X @ u)
+
+
+def test_logistic_gd_direction_tends_to_the_max_margin_one_like_one_over_log_t():
+    X, y = _separable()
+    w_hat = ib.max_margin_direction(X, y)
+    assert float(np.min(np.asarray(y) * (np.asarray(X) @ w_hat))) == pytest.approx(1.0, abs=1e-4)
+    L = float(jnp.linalg.eigvalsh(X.T @ X)[-1]) / (4 * X.shape[0])
+    t = np.array([10, 100, 1000, 10_000, 30_000])
+    run = ib.logistic_gd(X, y, jnp.zeros(2), 1.0 / L, t)
+    norms = np.linalg.norm(run.thetas, axis=1)
+    angle = np.arccos(np.clip(run.thetas @ w_hat / (norms * np.linalg.norm(w_hat)), -1, 1))
+    assert np.all(np.diff(angle[1:]) < 0)                      # the direction keeps turning towards w_hat
+    assert angle[-1] < 0.05                                    # radians
+    assert angle[-1] * np.log(t[-1]) < 1.5 * angle[2] * np.log(t[2])   # O(1 / log t): product bounded
+    slope = (norms[-1] - norms[-2]) / (np.log(t[-1]) - np.log(t[-2]))
+    assert slope == pytest.approx(float(np.linalg.norm(w_hat)), rel=0.1)  # ||theta_t|| ~ ||w_hat|| log t
+    assert float(run.losses[-1]) < 1e-3

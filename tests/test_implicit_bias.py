@@ -87,3 +87,31 @@ def test_widget_figure_does_not_recompile_when_the_scale_moves():
     assert "distance to" in fig.axes[0].get_title()
     plt.close(fig)
     assert ib._diag._cache_size() == before
+
+
+def test_logistic_gd_and_max_margin_reject_bad_input():
+    X = jnp.array([[1.0, 0.0], [-1.0, 0.2]])
+    y = jnp.array([1.0, -1.0])
+    with pytest.raises(ValueError, match="y must contain only labels"):
+        ib.logistic_gd(X, jnp.array([1.0, 0.0]), jnp.zeros(2), 0.1, [1, 2])
+    with pytest.raises(ValueError, match="record_at"):
+        ib.logistic_gd(X, y, jnp.zeros(2), 0.1, [3, 2])
+    with pytest.raises(ValueError, match="record_at"):
+        ib.logistic_gd(X, y, jnp.zeros(2), 0.1, [0.5, 2.0])
+    with pytest.raises(ValueError, match="theta0"):
+        ib.logistic_gd(X, y, jnp.zeros(3), 0.1, [1, 2])
+    with pytest.raises(ValueError, match="step"):
+        ib.logistic_gd(X, y, jnp.zeros(2), -1.0, [1, 2])
+    with pytest.raises(ValueError, match="x64"):
+        ib.logistic_gd(X, y, jnp.zeros(2), 0.1, [1, 2], x64="yes")
+    with pytest.raises(ValueError, match="not linearly separable"):
+        ib.max_margin_direction(jnp.array([[1.0, 0.0], [2.0, 0.0]]), jnp.array([1.0, -1.0]))
+
+
+def test_logistic_gd_records_float64_iterates_and_decreasing_loss():
+    X = jnp.array([[1.0, 0.3], [-1.0, 0.2], [0.5, -1.0], [-0.7, -0.2]])
+    y = jnp.array([1.0, -1.0, 1.0, -1.0])
+    run = ib.logistic_gd(X, y, jnp.zeros(2), 0.5, np.array([1, 10, 100]))
+    assert run.thetas.shape == (3, 2) and run.thetas.dtype == np.float64
+    assert np.all(np.diff(run.losses) < 0)
+    assert run.losses[0] < np.log(2.0)
