@@ -17,6 +17,7 @@ One module per concept:
 * :mod:`course_lib.implicit_bias` -- minimum-norm and minimum-l1 interpolants, diagonal linear networks;
 * :mod:`course_lib.two_layer` -- wide two-layer relu networks: NTK Gram matrix, lazy
   training, mean-field particles;
+* :mod:`course_lib.langevin` -- mean-field Langevin dynamics: noisy particles, entropy, free energy;
 * :mod:`course_lib.nonsmooth` -- Clarke subdifferentials, backprop artifacts, subgradient methods;
 * :mod:`course_lib.ode` -- the ODE method: gradient flows, tracking errors, sliding, heavy ball, SDE;
 * :mod:`course_lib.energy` -- transition graphs, energies and the Boltzmann--Gibbs law of constant-step SGD;
@@ -39,7 +40,7 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "optimizers", "networks")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks")
 
 
 def __getattr__(name: str) -> Any:
