@@ -31,6 +31,10 @@ optimizer               update
                         :math:`\hat m = m_{k+1}/(1-\beta_1^{k+1}),\ \hat v = v_{k+1}/(1-\beta_2^{k+1}),`
                         :math:`\theta_{k+1} = \theta_k - \alpha \hat m / (\sqrt{\hat v} + \varepsilon)`
 :func:`adamw`           Adam plus decoupled decay: :math:`\theta_{k+1} = \theta_k - \alpha\,(\hat m / (\sqrt{\hat v} + \varepsilon) + \lambda \theta_k)`
+:func:`nadam`           Adam with the look-ahead moment :math:`\hat m = \beta_1 m_{k+1}/(1-\beta_1^{k+2}) + (1-\beta_1) g_k/(1-\beta_1^{k+1})`
+:func:`adamax`          :math:`u_{k+1} = \max(\beta_2 u_k, |g_k| + \varepsilon),\ \theta_{k+1} = \theta_k - \alpha \hat m / u_{k+1}`
+:func:`adadelta`        :math:`\Delta_k = \sqrt{r_k + \varepsilon}\, g_k / \sqrt{s_{k+1} + \varepsilon},\ r_{k+1} = \rho r_k + (1-\rho)\Delta_k^2,`
+                        :math:`\theta_{k+1} = \theta_k - \alpha \Delta_k` (:math:`\alpha = 1` in Zeiler's method)
 :func:`with_l2`         any optimizer fed :math:`g_k + \lambda \theta_k` (L2 penalty :math:`\tfrac\lambda2\|\theta\|^2` in the loss)
 ======================  =============================================================================
 
@@ -53,7 +57,8 @@ Conventions (checked against optax 0.2.8 over 100 steps in ``tests/test_optimize
 References: Polyak's heavy ball and Nesterov's method :cite:`polyak1964,nesterov1983`;
 Adagrad :cite:`duchi2011adaptive`, RMSprop :cite:`tieleman2012rmsprop`,
 Rprop :cite:`riedmiller1993rprop`, Adam :cite:`kingma2015adam`, AdamW
-:cite:`loshchilov2019decoupled`.
+:cite:`loshchilov2019decoupled`, Nadam :cite:`dozat2016nadam`, Adadelta
+:cite:`zeiler2012adadelta`.
 """
 
 from __future__ import annotations
@@ -79,6 +84,9 @@ __all__ = [
     "rprop",
     "adam",
     "adamw",
+    "nadam",
+    "adamax",
+    "adadelta",
     "with_l2",
     "OPTIMIZERS",
     "make",
@@ -348,6 +356,89 @@ def adamw(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float =
     return Optimizer(init, update)
 
 
+def nadam(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+    r"""Nadam :cite:`dozat2016nadam` (``optax.nadam``): Adam with a Nesterov look-ahead on the first moment.
+
+    Moments as in :func:`adam`; the first moment is replaced by the one the
+    *next* step would use, :math:`\hat m = \beta_1 m_{k+1}/(1-\beta_1^{k+2}) + (1-\beta_1) g_k/(1-\beta_1^{k+1})`,
+    and :math:`\theta_{k+1} = \theta_k - \alpha\,\hat m/(\sqrt{\hat v} + \varepsilon)`
+    with :math:`\hat v = v_{k+1}/(1-\beta_2^{k+1})`.
+    """
+    positive("learning_rate", learning_rate)
+    _range01("b1", b1)
+    _range01("b2", b2)
+    nonnegative("eps", eps)
+
+    def init(params):
+        return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
+
+    def update(grads, state, params=None):
+        count = state.count + 1
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
+        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
+        m_hat = jax.tree.map(lambda m, g: b1 * m / (1 - b1 ** (count + 1)) + (1 - b1) * g / (1 - b1**count), m, grads)
+        u = jax.tree.map(lambda mh, v: -learning_rate * mh / (jnp.sqrt(v / (1 - b2**count)) + eps), m_hat, v)
+        return u, AdamState(count, m, v)
+
+    return Optimizer(init, update)
+
+
+def adamax(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
+    r"""Adamax :cite:`kingma2015adam` (``optax.adamax``): Adam with the :math:`\ell_\infty` norm in place of the :math:`\ell_2`.
+
+    :math:`m_{k+1} = \beta_1 m_k + (1-\beta_1) g_k`, :math:`u_{k+1} = \max(\beta_2 u_k, |g_k| + \varepsilon)`
+    (from :math:`m_0=u_0=0`), :math:`\theta_{k+1} = \theta_k - \alpha\,\frac{m_{k+1}}{1-\beta_1^{k+1}}/u_{k+1}`;
+    :math:`u` needs no bias correction (section 7 of Kingma and Ba).
+    """
+    positive("learning_rate", learning_rate)
+    _range01("b1", b1)
+    _range01("b2", b2)
+    positive("eps", eps)
+
+    def init(params):
+        return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
+
+    def update(grads, state, params=None):
+        count = state.count + 1
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
+        u = jax.tree.map(lambda u, g: jnp.maximum(b2 * u, jnp.abs(g) + eps), state.v, grads)
+        upd = jax.tree.map(lambda m, u: -learning_rate * (m / (1 - b1**count)) / u, m, u)
+        return upd, AdamState(count, m, u)
+
+    return Optimizer(init, update)
+
+
+class AdadeltaState(NamedTuple):
+    sq_grads: PyTree
+    sq_updates: PyTree
+
+
+def adadelta(learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> Optimizer:
+    r"""Adadelta :cite:`zeiler2012adadelta` (``optax.adadelta``): steps in the units of the parameters.
+
+    :math:`s_{k+1} = \rho s_k + (1-\rho) g_k^2`,
+    :math:`\Delta_k = \frac{\sqrt{r_k+\varepsilon}}{\sqrt{s_{k+1}+\varepsilon}}\,g_k`,
+    :math:`r_{k+1} = \rho r_k + (1-\rho)\Delta_k^2` (from :math:`s_0=r_0=0`),
+    :math:`\theta_{k+1} = \theta_k - \alpha\Delta_k`.  Zeiler's method has
+    :math:`\alpha = 1`: the ratio of two root-mean-squares gives the step its
+    units, so no learning rate is needed.
+    """
+    positive("learning_rate", learning_rate)
+    _range01("rho", rho)
+    positive("eps", eps)
+
+    def init(params):
+        return AdadeltaState(_zeros(params), _zeros(params))
+
+    def update(grads, state, params=None):
+        s = jax.tree.map(lambda s, g: (1 - rho) * g**2 + rho * s, state.sq_grads, grads)   # optax's order of operations
+        delta = jax.tree.map(lambda r, s, g: jnp.sqrt(r + eps) / jnp.sqrt(s + eps) * g, state.sq_updates, s, grads)
+        r = jax.tree.map(lambda r, d: (1 - rho) * d**2 + rho * r, state.sq_updates, delta)
+        return jax.tree.map(lambda d: -learning_rate * d, delta), AdadeltaState(s, r)
+
+    return Optimizer(init, update)
+
+
 def with_l2(optimizer: Optimizer, l2: float) -> Optimizer:
     r"""Feed ``optimizer`` the gradient of :math:`J(\theta) + \tfrac{\lambda}{2}\|\theta\|^2`, i.e. :math:`g_k + \lambda\theta_k`.
 
@@ -375,6 +466,9 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "rprop": rprop,
     "adam": adam,
     "adamw": adamw,
+    "nadam": nadam,
+    "adamax": adamax,
+    "adadelta": adadelta,
 }
 """The optimizers by name, in the order of the chapter (used by :func:`make` and the widget)."""
 

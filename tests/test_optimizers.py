@@ -35,6 +35,12 @@ CASES = {
     "adam": (opt.adam(0.02), optax.adam(0.02)),
     "adam_eps": (opt.adam(0.02, b1=0.8, b2=0.99, eps=1e-3), optax.adam(0.02, b1=0.8, b2=0.99, eps=1e-3)),
     "adamw": (opt.adamw(0.02, weight_decay=0.1), optax.adamw(0.02, weight_decay=0.1)),
+    "nadam": (opt.nadam(0.02), optax.nadam(0.02)),
+    "nadam_eps": (opt.nadam(0.02, b1=0.8, b2=0.99, eps=1e-3), optax.nadam(0.02, b1=0.8, b2=0.99, eps=1e-3)),
+    "adamax": (opt.adamax(0.02), optax.adamax(0.02)),
+    "adamax_eps": (opt.adamax(0.02, b1=0.8, b2=0.99, eps=1e-3), optax.adamax(0.02, b1=0.8, b2=0.99, eps=1e-3)),
+    "adadelta": (opt.adadelta(1.0), optax.adadelta(1.0)),
+    "adadelta_lr": (opt.adadelta(0.5, rho=0.8, eps=1e-4), optax.adadelta(0.5, rho=0.8, eps=1e-4)),
     "adam_l2": (opt.with_l2(opt.adam(0.02), 0.1),
                 optax.chain(optax.add_decayed_weights(0.1), optax.adam(0.02))),
     "heavy_ball_l2": (opt.with_l2(opt.heavy_ball(0.02, 0.9), 0.1),
@@ -175,7 +181,7 @@ def test_input_checks():
     with pytest.raises(ValueError, match="beta"):
         opt.heavy_ball(0.1, 1.0)
     with pytest.raises(ValueError, match="name"):
-        opt.make("adamax", 0.1)
+        opt.make("adamaxx", 0.1)
     with pytest.raises(ValueError, match="l2_mode"):
         opt.run("sgd", lambda x: jnp.sum(x**2), jnp.ones(2), 5, learning_rate=0.1, l2_mode="ridge")
     with pytest.raises(ValueError, match="params0"):
@@ -242,3 +248,14 @@ def test_quadratic_is_batched_and_matches_problem_closure():
     pts = jnp.array([[0.0, 0.0], [1.0, 2.0], [-3.0, 0.5]])
     J = opt.quadratic_problem(w, angle=0.3, center=c)
     np.testing.assert_allclose(opt.quadratic(pts, w, 0.3, c), jnp.stack([J(p) for p in pts]), rtol=1e-6)
+
+
+def test_framework_optimizers_check_their_hyperparameters():
+    with pytest.raises(ValueError, match="b2"):
+        opt.nadam(0.1, b2=1.5)
+    with pytest.raises(ValueError, match="eps"):
+        opt.adamax(0.1, eps=0.0)
+    with pytest.raises(ValueError, match="rho"):
+        opt.adadelta(1.0, rho=-0.1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        opt.adadelta(0.0)
