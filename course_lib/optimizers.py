@@ -35,6 +35,8 @@ optimizer               update
 :func:`adamax`          :math:`u_{k+1} = \max(\beta_2 u_k, |g_k| + \varepsilon),\ \theta_{k+1} = \theta_k - \alpha \hat m / u_{k+1}`
 :func:`adadelta`        :math:`\Delta_k = \sqrt{r_k + \varepsilon}\, g_k / \sqrt{s_{k+1} + \varepsilon},\ r_{k+1} = \rho r_k + (1-\rho)\Delta_k^2,`
                         :math:`\theta_{k+1} = \theta_k - \alpha \Delta_k` (:math:`\alpha = 1` in Zeiler's method)
+:func:`ftrl`            FTRL-Proximal: :math:`z_{k+1} = z_k + g_k - \sigma_k\theta_k,\ n_{k+1} = n_k + g_k^2,` :math:`\theta_{k+1}` the
+                        soft-thresholded :math:`-z_{k+1}/((\beta+\sqrt{n_{k+1}})/\alpha+\lambda_2)` (no optax twin)
 :func:`with_l2`         any optimizer fed :math:`g_k + \lambda \theta_k` (L2 penalty :math:`\tfrac\lambda2\|\theta\|^2` in the loss)
 ======================  =============================================================================
 
@@ -58,7 +60,7 @@ References: Polyak's heavy ball and Nesterov's method :cite:`polyak1964,nesterov
 Adagrad :cite:`duchi2011adaptive`, RMSprop :cite:`tieleman2012rmsprop`,
 Rprop :cite:`riedmiller1993rprop`, Adam :cite:`kingma2015adam`, AdamW
 :cite:`loshchilov2019decoupled`, Nadam :cite:`dozat2016nadam`, Adadelta
-:cite:`zeiler2012adadelta`.
+:cite:`zeiler2012adadelta`, FTRL-Proximal :cite:`mcmahan2013ad`.
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ __all__ = [
     "nadam",
     "adamax",
     "adadelta",
+    "ftrl",
+    "FtrlState",
     "with_l2",
     "OPTIMIZERS",
     "make",
@@ -435,6 +439,46 @@ def adadelta(learning_rate: float = 1.0, rho: float = 0.9, eps: float = 1e-6) ->
         delta = jax.tree.map(lambda r, s, g: jnp.sqrt(r + eps) / jnp.sqrt(s + eps) * g, state.sq_updates, s, grads)
         r = jax.tree.map(lambda r, d: (1 - rho) * d**2 + rho * r, state.sq_updates, delta)
         return jax.tree.map(lambda d: -learning_rate * d, delta), AdadeltaState(s, r)
+
+    return Optimizer(init, update)
+
+
+class FtrlState(NamedTuple):
+    z: PyTree
+    n: PyTree
+
+
+def ftrl(learning_rate: float, beta: float = 1.0, l1: float = 0.0, l2: float = 0.0) -> Optimizer:
+    r"""FTRL-Proximal :cite:`mcmahan2013ad` (Algorithm 1), per coordinate; optax has no twin.
+
+    With :math:`n_0=z_0=0` and :math:`\sigma_k = (\sqrt{n_k+g_k^2}-\sqrt{n_k})/\alpha`:
+    :math:`z_{k+1} = z_k + g_k - \sigma_k\theta_k`, :math:`n_{k+1} = n_k + g_k^2`, and
+    :math:`\theta_{k+1} = 0` if :math:`|z_{k+1}|\le\lambda_1`, else
+    :math:`\theta_{k+1} = -(z_{k+1}-\lambda_1\operatorname{sign}z_{k+1})/((\beta+\sqrt{n_{k+1}})/\alpha+\lambda_2)`.
+    It is the closed form of "follow the regularised leader": :math:`\theta_{k+1}`
+    minimises the linearised past losses :math:`\sum_{j\le k} g_j\theta` plus proximal
+    terms centred at past iterates and :math:`\lambda_1\|\theta\|_1+\frac{\lambda_2}2\|\theta\|^2`;
+    the :math:`\ell_1` term makes exact zeros.  The update returned is
+    :math:`\theta_{k+1}-\theta_k` (it needs ``params``).
+    """
+    positive("learning_rate", learning_rate)
+    nonnegative("beta", beta)
+    nonnegative("l1", l1)
+    nonnegative("l2", l2)
+
+    def init(params):
+        return FtrlState(_zeros(params), _zeros(params))
+
+    def update(grads, state, params):
+        if params is None:
+            raise ValueError("ftrl's update needs params (the current iterate)")
+        sigma = jax.tree.map(lambda n, g: (jnp.sqrt(n + g * g) - jnp.sqrt(n)) / learning_rate, state.n, grads)
+        z = jax.tree.map(lambda z, g, s, p: z + g - s * p, state.z, grads, sigma, params)
+        n = jax.tree.map(lambda n, g: n + g * g, state.n, grads)
+        new = jax.tree.map(
+            lambda z, n: jnp.where(jnp.abs(z) <= l1, 0.0,
+                                   -(z - l1 * jnp.sign(z)) / ((beta + jnp.sqrt(n)) / learning_rate + l2)), z, n)
+        return jax.tree.map(lambda w, p: w - p, new, params), FtrlState(z, n)
 
     return Optimizer(init, update)
 

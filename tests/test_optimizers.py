@@ -259,3 +259,46 @@ def test_framework_optimizers_check_their_hyperparameters():
         opt.adadelta(1.0, rho=-0.1)
     with pytest.raises(ValueError, match="learning_rate"):
         opt.adadelta(0.0)
+
+
+def _ftrl_reference(grad_fn, w0, alpha, beta, l1, l2, n_steps):
+    """McMahan et al. (2013), Algorithm 1, transcribed coordinate by coordinate in plain Python floats."""
+    d = len(w0)
+    z, n, w = [0.0] * d, [0.0] * d, list(map(float, w0))
+    out = [list(w)]
+    for _ in range(n_steps):
+        g = [float(x) for x in grad_fn(np.array(w))]
+        for i in range(d):
+            sigma = ((n[i] + g[i] ** 2) ** 0.5 - n[i] ** 0.5) / alpha
+            z[i] += g[i] - sigma * w[i]
+            n[i] += g[i] ** 2
+        for i in range(d):
+            if abs(z[i]) <= l1:
+                w[i] = 0.0
+            else:
+                sgn = 1.0 if z[i] > 0 else -1.0
+                w[i] = -(z[i] - sgn * l1) / ((beta + n[i] ** 0.5) / alpha + l2)
+        out.append(list(w))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("l1", [0.0, 10.0])
+def test_ftrl_matches_an_independent_transcription_of_mcmahan_algorithm_1(l1):
+    A = np.array([[2.0, 0.3, 0.0, -0.5], [0.3, 1.0, 0.2, 0.0], [0.0, 0.2, 0.5, 0.1], [-0.5, 0.0, 0.1, 1.5]])
+    b = np.array([1.0, -0.4, 0.05, 0.8])
+    grad_np = lambda w: A @ w - b  # noqa: E731
+    ref = _ftrl_reference(grad_np, [0.5, 0.5, -0.5, 0.0], 0.5, 1.0, l1, 0.1, 60)
+    with jax.enable_x64(True):
+        o = opt.ftrl(0.5, beta=1.0, l1=l1, l2=0.1)
+        w = jnp.array([0.5, 0.5, -0.5, 0.0], jnp.float64)
+        state = o.init(w)
+        A64, b64 = jnp.asarray(A), jnp.asarray(b)
+        ours = [np.asarray(w)]
+        for _ in range(60):
+            u, state = o.update(A64 @ w - b64, state, w)
+            w = opt.apply_updates(w, u)
+            ours.append(np.asarray(w))
+    np.testing.assert_allclose(np.array(ours), ref, rtol=1e-10, atol=1e-12)
+    if l1 > 0:
+        assert np.any(ref[-1] == 0.0) and np.any(np.array(ours)[-1] == 0.0)   # l1 makes exact zeros
+    assert np.linalg.norm(A @ ref[-1] - b) < np.linalg.norm(A @ ref[0] - b)
