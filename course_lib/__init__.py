@@ -23,6 +23,8 @@ One module per concept:
 * :mod:`course_lib.energy` -- transition graphs, energies and the Boltzmann--Gibbs law of constant-step SGD;
 * :mod:`course_lib.exit_times` -- hitting times of the global minimisers, their rate
   :math:`J(x)`, bounds, non-Gaussian noise;
+* :mod:`course_lib.averaging` -- Polyak--Ruppert averaging, escaping strict saddles,
+  anti-correlated perturbations;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
 * :mod:`course_lib.grading` -- readable feedback for exercises and batch grading;
@@ -40,7 +42,7 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging")
 
 
 def __getattr__(name: str) -> Any:
