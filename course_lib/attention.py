@@ -216,19 +216,20 @@ def mean_cosine(X: Any) -> jax.Array:
     return (jnp.sum(G, axis=(-2, -1)) - n) / (n * (n - 1))
 
 
-def uniform_attention_prediction(X0: Any, depths: Any, tau: float) -> jax.Array:
+def uniform_attention_prediction(X0: Any, depths: Any, tau: float) -> np.ndarray:
     r"""Predicted :func:`distance_to_rank_one` after ``depths`` residual layers if attention were uniform.
 
     :math:`\sqrt{\|Y_0\|_F^2/(\|Y_0\|_F^2 + n\|\bar x_0\|^2(1+\tau^2)^L)}` (module docstring):
     the centred part :math:`Y` passes unchanged, the mean token grows by :math:`1+\tau^2` in
-    mean square per layer.  ``X0`` ``(n, d)``, ``depths`` ``(k,)``; returns ``(k,)``.
+    mean square per layer.  ``X0`` ``(n, d)``, ``depths`` ``(k,)``; returns a NumPy array ``(k,)``
+    (a closed form: no compilation for new shapes, as a widget needs).
     """
-    X0 = _matrix("X0", X0)
+    X0 = np.asarray(_matrix("X0", X0), dtype=float)
     nonnegative("tau", tau)
-    L = jnp.asarray(depths, dtype=jnp.result_type(float))
+    L = np.asarray(depths, dtype=float)
     Y = X0 - X0.mean(axis=0)
-    y2, m2 = jnp.sum(Y * Y), X0.shape[0] * jnp.sum(X0.mean(axis=0) ** 2)
-    return jnp.sqrt(y2 / (y2 + m2 * (1.0 + tau**2) ** L))
+    y2, m2 = float(np.sum(Y * Y)), X0.shape[0] * float(np.sum(X0.mean(axis=0) ** 2))
+    return np.sqrt(y2 / (y2 + m2 * (1.0 + float(tau) ** 2) ** L))
 
 
 # ---------------------------------------------------------------------------
