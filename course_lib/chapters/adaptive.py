@@ -3,11 +3,9 @@ r"""Set-ups of the chapter "Adaptive methods, normalization and attention".
 * :func:`reddi_online` -- Reddi, Kale and Kumar's online linear problem on :math:`[-1, 1]`
   :cite:`reddi2018convergence`, where Adam converges to the worst point and AMSGrad does not;
 * :func:`adagrad_nonconvex`, :func:`adagrad_bound` -- Adagrad on a smooth nonconvex problem with
-  bounded stochastic gradients, against the bound of Défossez et al. :cite:`defossez2022simple`;
-* :func:`sort_batch`, :func:`train_sorter` -- a tiny transformer (:mod:`course_lib.attention`)
-  learning to sort short sequences, with per-group gradient norms, over seeds and step sizes;
-* :func:`decoupled_least_squares` -- gradient descent on least squares, plainly and in the
-  batch-norm (length--direction) parametrisation of Kohler et al. :cite:`kohler2019exponential`.
+  bounded stochastic gradients, against the bound of Défossez et al. :cite:`defossez2022simple`.
+
+The attention and batch-norm experiments of the chapter call :mod:`course_lib.attention` directly.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import attention as _at
 from .. import optimizers as _opt
 from .._checks import nonnegative, one_of, positive, positive_int
 
@@ -29,10 +26,6 @@ __all__ = [
     "reddi_limit_regret",
     "adagrad_nonconvex",
     "adagrad_bound",
-    "sort_batch",
-    "SorterRuns",
-    "train_sorter",
-    "decoupled_least_squares",
 ]
 
 # ---------------------------------------------------------------------------
@@ -156,123 +149,3 @@ def adagrad_bound(N: Any, *, d: int, R: float, L: float, alpha: float, eps: floa
     N = np.asarray(N, dtype=float)
     return (2 * R * gap / (alpha * np.sqrt(N))
             + (4 * d * R**2 + alpha * d * R * L) * np.log1p(N * R**2 / eps) / np.sqrt(N))
-
-
-# ---------------------------------------------------------------------------
-# 4. a tiny transformer learns to sort
-# ---------------------------------------------------------------------------
-
-
-def sort_batch(key: jax.Array, batch: int, seq_len: int, vocab: int) -> tuple[jax.Array, jax.Array]:
-    """A batch of the sorting task: ``tokens`` ``(batch, seq_len)`` uniform in ``0..vocab-1`` and ``targets``,
-    the same rows sorted (position ``i`` of the output must be the ``i``-th smallest input)."""
-    x = jax.random.randint(key, (batch, seq_len), 0, vocab)
-    return x, jnp.sort(x, axis=-1)
-
-
-class SorterRuns(NamedTuple):
-    """Arrays with leading axes ``(seeds, learning rates)``: ``loss`` ``(..., n_steps)`` training
-    cross-entropy, ``grad_norms`` ``(..., n_steps, 5)`` per-group gradient norms (Q, K, V, MLP, embed;
-    see :func:`course_lib.attention.group_norms`), ``test_acc`` ``(...,)`` final per-token accuracy on
-    fresh sequences."""
-
-    loss: jax.Array
-    grad_norms: jax.Array
-    test_acc: jax.Array
-
-
-GROUPS = ("Q", "K", "V", "MLP", "embed")
-
-
-@functools.partial(jax.jit, static_argnames=("name", "n_steps", "batch", "seq_len", "vocab", "d_model", "n_layers"))
-def _train_sorter(name, keys, lrs, beta, n_steps, batch, seq_len, vocab, d_model, n_layers):
-    def one(key, lr):
-        k_init, k_data, k_test = jax.random.split(key, 3)
-        params = _at.init_transformer(k_init, vocab=vocab, seq_len=seq_len, d_model=d_model,
-                                      n_layers=n_layers, d_mlp=2 * d_model)
-        o = _opt.heavy_ball(lr, beta) if name == "heavy_ball" else _opt.adam(lr)
-
-        def loss_fn(p, x, y):
-            logits = _at.apply_transformer(p, x)
-            logp = jax.nn.log_softmax(logits)
-            return -jnp.mean(jnp.take_along_axis(logp, y[..., None], axis=-1))
-
-        def step(carry, k):
-            p, st = carry
-            x, y = sort_batch(k, batch, seq_len, vocab)
-            val, g = jax.value_and_grad(loss_fn)(p, x, y)
-            norms = _at.group_norms(g)
-            u, st = o.update(g, st, p)
-            p = _opt.apply_updates(p, u)
-            return (p, st), (val, jnp.stack([norms[gname] for gname in GROUPS]))
-
-        (p, _), (losses, gn) = jax.lax.scan(step, (params, o.init(params)), jax.random.split(k_data, n_steps))
-        x, y = sort_batch(k_test, 512, seq_len, vocab)
-        acc = jnp.mean(jnp.argmax(_at.apply_transformer(p, x), -1) == y)
-        return losses, gn, acc
-
-    f = jax.vmap(jax.vmap(one, in_axes=(None, 0)), in_axes=(0, None))
-    return SorterRuns(*f(keys, lrs))
-
-
-def train_sorter(name: str, keys: jax.Array, learning_rates: Any, *, n_steps: int = 300, batch: int = 32,
-                 seq_len: int = 6, vocab: int = 8, d_model: int = 16, n_layers: int = 2,
-                 beta: float = 0.9) -> SorterRuns:
-    r"""Train the tiny transformer of :mod:`course_lib.attention` to sort (:func:`sort_batch`) with
-    ``name`` = ``"adam"`` or ``"heavy_ball"`` (momentum ``beta``), one run per seed in ``keys`` ``(s, 2)``
-    and step size in ``learning_rates`` ``(r,)`` (vmapped; fresh batches every step, same data and
-    initialisation per seed for both optimizers).  Returns :class:`SorterRuns`."""
-    one_of("name", name, ("adam", "heavy_ball"))
-    lrs = jnp.asarray(learning_rates, jnp.result_type(float))
-    if lrs.ndim != 1 or not bool(jnp.all(lrs > 0)):
-        raise ValueError(f"learning_rates must be a 1-D array of positive steps, got {learning_rates!r}")
-    return _train_sorter(name, keys, lrs, jnp.asarray(beta, jnp.result_type(float)), positive_int("n_steps", n_steps),
-                         positive_int("batch", batch), positive_int("seq_len", seq_len), positive_int("vocab", vocab),
-                         positive_int("d_model", d_model), positive_int("n_layers", n_layers))
-
-
-# ---------------------------------------------------------------------------
-# 5b. length-direction decoupling on least squares
-# ---------------------------------------------------------------------------
-
-
-def decoupled_least_squares(S: Any, b: Any, w0: Any, n_steps: int, *, step: float) -> tuple[jax.Array, jax.Array]:
-    r"""Suboptimality of two methods on :math:`f(w) = \tfrac12 w^\top S w - b^\top w` (``S`` ``(d, d)``
-    positive definite, ``b`` ``(d,)``), ``(n_steps+1,)`` each: plain gradient descent
-    :math:`w \leftarrow w - \eta\nabla f(w)` with :math:`\eta` = ``step``/:math:`\lambda_{\max}(S)`, and
-    the batch-norm parametrisation :math:`w = g\,u/\|u\|_S` of Kohler et al. :cite:`kohler2019exponential`:
-    the length :math:`g^\star(u) = b^\top u/\|u\|_S` is solved exactly, and gradient descent runs on the
-    direction, i.e. on :math:`\rho(u) = -\tfrac12 (b^\top u)^2/(u^\top S u)`, with the scale-invariant step
-    :math:`\eta_u = ` ``step`` :math:`\cdot\,\|u\|_2^2/(\lambda_{\max}(S)\,|\rho(u)|)`-free form
-    :math:`u \leftarrow u - \text{step}\,\frac{u^\top S u}{\lambda_{\max}(S)\,(b^\top u)^2}\,\|u\|^2\,\nabla\rho(u)`.
-    Returns ``(f(w_k) - f_*, f(g^\star(u_k) u_k/\|u_k\|_S) - f_*)``.
-    """
-    S = jnp.asarray(S, jnp.result_type(float))
-    b = jnp.asarray(b, jnp.result_type(float))
-    n_steps = positive_int("n_steps", n_steps)
-    positive("step", step)
-    return _decoupled(S, b, jnp.asarray(w0, jnp.result_type(float)), n_steps, jnp.asarray(step, jnp.result_type(float)))
-
-
-@functools.partial(jax.jit, static_argnames=("n_steps",))
-def _decoupled(S, b, w0, n_steps, step):
-    lmax = jnp.linalg.eigvalsh(S)[-1]
-    f = lambda w: 0.5 * w @ S @ w - b @ w
-    f_star = -0.5 * b @ jnp.linalg.solve(S, b)
-    rho = lambda u: -0.5 * (b @ u) ** 2 / (u @ S @ u)
-
-    def gd(w, _):
-        w = w - step / lmax * (S @ w - b)
-        return w, f(w) - f_star
-
-    def dec(u, _):
-        g = jax.grad(rho)(u)
-        su = u @ S @ u
-        u = u - step * su / (lmax * (b @ u) ** 2) * (u @ u) * g
-        w = (b @ u) / (u @ S @ u) * u
-        return u, f(w) - f_star
-
-    _, e_gd = jax.lax.scan(gd, w0, None, length=n_steps)
-    _, e_dec = jax.lax.scan(dec, w0, None, length=n_steps)
-    w_dec0 = (b @ w0) / (w0 @ S @ w0) * w0
-    return jnp.concatenate([(f(w0) - f_star)[None], e_gd]), jnp.concatenate([(f(w_dec0) - f_star)[None], e_dec])
