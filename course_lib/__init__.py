@@ -12,6 +12,7 @@ One module per concept:
 * :mod:`course_lib.optimizers` -- momentum, Adagrad, RMSprop, Rprop/sign, Adam, AdamW as
   (init, update) pairs, runs and rates;
 * :mod:`course_lib.networks` -- a small MLP with dropout and batch norm, trained on scikit-learn's digits;
+* :mod:`course_lib.attention` -- self-attention stacks, a tiny transformer, rank collapse, batch norm at initialisation;
 * :mod:`course_lib.gradient_domination` -- PL constants along trajectories, GD/GF runners,
   predicted rates, Gram spectra;
 * :mod:`course_lib.implicit_bias` -- minimum-norm and minimum-l1 interpolants, diagonal linear networks;
@@ -42,7 +43,7 @@ __version__ = "0.1.0"
 
 from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention")
 
 
 def __getattr__(name: str) -> Any:

@@ -93,6 +93,7 @@ __all__ = [
     "FtrlState",
     "with_l2",
     "OPTIMIZERS",
+    "amsgrad",
     "make",
     "Run",
     "run",
@@ -767,3 +768,43 @@ def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam
     tn = np.asarray(t)
     ode = x0 * np.exp(-delta * tn / 2) * (np.cos(w * tn) + delta / (2 * w) * np.sin(w * tn))
     return t, jnp.asarray(xs), jnp.asarray(ode)
+
+
+class AmsgradState(NamedTuple):
+    count: jax.Array
+    m: PyTree
+    v: PyTree
+    v_max: PyTree
+
+
+def amsgrad(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
+            bias_correction: bool = True) -> Optimizer:
+    r"""AMSGrad :cite:`reddi2018convergence` (``optax.amsgrad``): Adam whose denominator never decreases.
+
+    With Adam's averages :math:`m_{k+1}, v_{k+1}` (see :func:`adam`) and their bias-corrected
+    :math:`\hat m, \hat v`, keep the running maximum :math:`\hat v^{\max}_{k+1} = \max(\hat v^{\max}_k, \hat v)`
+    (from :math:`\hat v^{\max}_0 = 0`) and step
+    :math:`\theta_{k+1} = \theta_k - \alpha\,\hat m/(\sqrt{\hat v^{\max}_{k+1}} + \varepsilon)`.
+    The effective step :math:`\alpha/\sqrt{\hat v^{\max}}` of every coordinate is then non-increasing,
+    which is what Reddi, Kale and Kumar's convergence proof needs and Adam lacks.
+    ``bias_correction=False`` is the paper's form (maximum of the raw :math:`v`, no division of :math:`m`).
+    Not in :data:`OPTIMIZERS` (added after the optimizers chapter; build it directly).
+    """
+    positive("learning_rate", learning_rate)
+    _range01("b1", b1)
+    _range01("b2", b2)
+    nonnegative("eps", eps)
+
+    def init(params):
+        return AmsgradState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params), _zeros(params))
+
+    def update(grads, state, params=None):
+        count = state.count + 1
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
+        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
+        c1, c2 = (1 - b1 ** count, 1 - b2 ** count) if bias_correction else (1.0, 1.0)
+        v_max = jax.tree.map(lambda a, v: jnp.maximum(a, v / c2), state.v_max, v)
+        u = jax.tree.map(lambda m, a: -learning_rate * (m / c1) / (jnp.sqrt(a) + eps), m, v_max)
+        return u, AmsgradState(count, m, v, v_max)
+
+    return Optimizer(init, update)

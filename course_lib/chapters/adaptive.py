@@ -1,0 +1,151 @@
+r"""Set-ups of the chapter "Adaptive methods, normalization and attention".
+
+* :func:`reddi_online` -- Reddi, Kale and Kumar's online linear problem on :math:`[-1, 1]`
+  :cite:`reddi2018convergence`, where Adam converges to the worst point and AMSGrad does not;
+* :func:`adagrad_nonconvex`, :func:`adagrad_bound` -- Adagrad on a smooth nonconvex problem with
+  bounded stochastic gradients, against the bound of Défossez et al. :cite:`defossez2022simple`.
+
+The attention and batch-norm experiments of the chapter call :mod:`course_lib.attention` directly.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import optimizers as _opt
+from .._checks import nonnegative, one_of, positive, positive_int
+
+__all__ = [
+    "ReddiRun",
+    "reddi_online",
+    "reddi_limit_regret",
+    "adagrad_nonconvex",
+    "adagrad_bound",
+]
+
+# ---------------------------------------------------------------------------
+# 1. Reddi, Kale and Kumar's counterexample
+# ---------------------------------------------------------------------------
+
+
+class ReddiRun(NamedTuple):
+    """``x`` ``(T,)`` the iterates :math:`x_1..x_T`, ``effective_step`` ``(T,)`` the step
+    :math:`\\alpha_t/\\sqrt{v_t}` (Adam) or :math:`\\alpha_t/\\sqrt{\\hat v_t}` (AMSGrad) applied to
+    :math:`m_t`, ``avg_regret`` ``(T,)`` the average regret :math:`R_t/t`."""
+
+    x: jax.Array
+    effective_step: jax.Array
+    avg_regret: jax.Array
+
+
+@functools.partial(jax.jit, static_argnames=("name", "n_steps", "period"))
+def _reddi(name, n_steps, period, alpha, b1, b2, C, small, x0):
+    o = (_opt.adam if name == "adam" else _opt.amsgrad)(1.0, b1, b2, eps=1e-12, bias_correction=False)
+
+    def step(carry, t):
+        x, st, cum_loss, cum_g = carry
+        g = jnp.where(t % period == 1, C, small)
+        u, st = o.update(g, st, x)
+        v = st.v if name == "adam" else st.v_max
+        lr = alpha / jnp.sqrt(t)
+        new_x = jnp.clip(x + lr * u, -1.0, 1.0)  # projection on F = [-1, 1]
+        cum_loss, cum_g = cum_loss + g * x, cum_g + g
+        regret = cum_loss + jnp.abs(cum_g)  # sum_t f_t(x_t) - min_{|x|<=1} sum_t f_t(x)
+        return (new_x, st, cum_loss, cum_g), (x, lr / (jnp.sqrt(v) + 1e-12), regret / t)
+
+    x0 = jnp.asarray(x0, jnp.result_type(float))
+    init = (x0, o.init(x0), jnp.zeros_like(x0), jnp.zeros_like(x0))
+    _, (xs, eff, reg) = jax.lax.scan(step, init, jnp.arange(1, n_steps + 1))
+    return ReddiRun(xs, eff, reg)
+
+
+def reddi_online(name: str, n_steps: int, *, alpha: float = 0.5, b1: float = 0.9, b2: float = 0.99,
+                 C: float = 1010.0, period: int = 101, small: float = -10.0, x0: float = 1.0) -> ReddiRun:
+    r"""Adam or AMSGrad (``name`` ``"adam"`` or ``"amsgrad"``, the paper's form: no bias correction) on the
+    online problem :math:`f_t(x) = C x` if :math:`t \bmod p = 1`, else :math:`s\,x`, over :math:`F = [-1, 1]`.
+
+    Section 5 of Reddi et al. :cite:`reddi2018convergence`: :math:`C = 1010`, :math:`s = -10`, :math:`p = 101`,
+    :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.99`, steps :math:`\alpha_t = \alpha/\sqrt t`, projected iterates
+    :math:`x_{t+1} = \Pi_F(x_t - \alpha_t m_t/\sqrt{v_t})` (AMSGrad: :math:`\hat v_t = \max(\hat v_{t-1}, v_t)`).
+    Over a period the losses sum to :math:`(C + (p-1)s)x = 10x`, minimal at :math:`x = -1`.
+    ``alpha``, ``b1``, ``b2``, ``C``, ``small``, ``x0`` are traced.  Returns a :class:`ReddiRun`.
+    """
+    one_of("name", name, ("adam", "amsgrad"))
+    n_steps = positive_int("n_steps", n_steps)
+    period = positive_int("period", period)
+    positive("alpha", alpha)
+    for nm, v in (("b1", b1), ("b2", b2)):
+        nonnegative(nm, v)
+        if not isinstance(v, jax.core.Tracer) and not float(v) < 1:
+            raise ValueError(f"{nm} must lie in [0, 1), got {v!r}")
+    if not isinstance(x0, jax.core.Tracer) and not -1.0 <= float(x0) <= 1.0:
+        raise ValueError(f"x0 must lie in F = [-1, 1], got {x0!r}")
+    f = lambda v: jnp.asarray(v, jnp.result_type(float))
+    return _reddi(name, n_steps, period, f(alpha), f(b1), f(b2), f(C), f(small), f(x0))
+
+
+def reddi_limit_regret(C: float = 1010.0, period: int = 101, small: float = -10.0) -> float:
+    r"""Average regret of the constant iterate :math:`x = +1` (where Adam ends): per period the loss is
+    :math:`(C + (p-1)s)\cdot 1` against :math:`-(C + (p-1)s)` at the optimum, so :math:`2(C + (p-1)s)/p`."""
+    return 2.0 * abs(C + (period - 1) * small) / period
+
+
+# ---------------------------------------------------------------------------
+# 2. Adagrad on a smooth nonconvex problem, against Défossez et al.'s bound
+# ---------------------------------------------------------------------------
+
+
+@functools.partial(jax.jit, static_argnames=("n_chains", "n_steps", "d"))
+def _adagrad_nc(key, n_chains, n_steps, d, alpha, sigma, eps, x0):
+    def chain(k):
+        def step(carry, kk):
+            x, v = carry
+            grad = jnp.sin(x)
+            g = grad + sigma * jax.random.uniform(kk, (d,), minval=-1.0, maxval=1.0)
+            v = v + g * g
+            return (x - alpha * g / jnp.sqrt(eps + v), v), jnp.sum(grad * grad)
+
+        _, sq = jax.lax.scan(step, (jnp.full(d, x0), jnp.zeros(d)), jax.random.split(k, n_steps))
+        return sq
+
+    return jax.vmap(chain)(jax.random.split(key, n_chains)).mean(axis=0)
+
+
+def adagrad_nonconvex(key: jax.Array, *, n_chains: int, n_steps: int, d: int = 2, alpha: float = 0.1,
+                      sigma: float = 0.5, eps: float = 0.01, x0: float = 2.5) -> jax.Array:
+    r"""Estimated :math:`\mathbb{E}\|\nabla F(x_n)\|^2`, ``(n_steps,)`` for :math:`n = 0..N-1`, of Adagrad on
+    :math:`F(x) = \sum_{i\le d}(1 - \cos x_i)` (smooth, :math:`L = 1`, nonconvex, :math:`F_* = 0`).
+
+    Adagrad as in Défossez et al. :cite:`defossez2022simple`: :math:`v_n = v_{n-1} + g_n^2`,
+    :math:`x_n = x_{n-1} - \alpha g_n/\sqrt{\varepsilon + v_n}` from :math:`x_0 = (x_0, \dots, x_0)`, with
+    :math:`g_n = \nabla F(x_{n-1}) + \sigma U_n`, :math:`U_n` uniform on :math:`[-1, 1]^d`, so
+    :math:`\|g_n\|_\infty \le 1 + \sigma`.  Averaged over ``n_chains`` independent chains.
+    """
+    n_chains, n_steps, d = positive_int("n_chains", n_chains), positive_int("n_steps", n_steps), positive_int("d", d)
+    positive("alpha", alpha)
+    nonnegative("sigma", sigma)
+    positive("eps", eps)
+    f = lambda v: jnp.asarray(v, jnp.result_type(float))
+    return _adagrad_nc(key, n_chains, n_steps, d, f(alpha), f(sigma), f(eps), f(x0))
+
+
+def adagrad_bound(N: Any, *, d: int, R: float, L: float, alpha: float, eps: float, gap: float) -> np.ndarray:
+    r"""Défossez et al.'s bound for Adagrad (Theorem 1 of :cite:`defossez2022simple`, no momentum):
+
+    .. math::
+
+       \frac1N\sum_{n<N}\mathbb{E}\|\nabla F(x_n)\|^2 \le
+       \frac{2R\,(F(x_0) - F_*)}{\alpha\sqrt N} + \frac{1}{\sqrt N}\,(4dR^2 + \alpha dRL)\,
+       \ln\Bigl(1 + \frac{NR^2}{\varepsilon}\Bigr),
+
+    for :math:`F` :math:`L`-smooth and stochastic gradients with :math:`\|g\|_\infty \le R - \sqrt\varepsilon`.
+    ``gap`` is :math:`F(x_0) - F_*`.  ``N`` ``(k,)``; returns ``(k,)``.
+    """
+    N = np.asarray(N, dtype=float)
+    return (2 * R * gap / (alpha * np.sqrt(N))
+            + (4 * d * R**2 + alpha * d * R * L) * np.log1p(N * R**2 / eps) / np.sqrt(N))

@@ -1,0 +1,77 @@
+"""The comparisons of the chapter "Adaptive methods, normalization and attention", at small sizes,
+with the same course_lib calls."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from course_lib import attention as at
+from course_lib.chapters import adaptive as ca
+
+
+def test_adam_fails_on_reddis_problem_and_amsgrad_does_not():
+    T = 20_000
+    adam = ca.reddi_online("adam", T, alpha=0.5, b1=0.9, b2=0.99)
+    ams = ca.reddi_online("amsgrad", T, alpha=0.5, b1=0.9, b2=0.99)
+    assert float(adam.x[-1]) > 0.95  # the worst point of F
+    assert float(ams.x[-1]) < -0.7  # heading for the optimum -1
+    limit = ca.reddi_limit_regret()
+    assert limit == pytest.approx(20 / 101)
+    assert float(adam.avg_regret[-1]) > limit  # Adam's average regret does not go below the value at x = +1
+    assert float(ams.avg_regret[-1]) < 0.8 * float(adam.avg_regret[-1])
+    # why: Adam's effective step grows between the large gradients, AMSGrad's never does
+    e_adam, e_ams = np.diff(np.asarray(adam.effective_step)[1000:]), np.diff(np.asarray(ams.effective_step)[1000:])
+    assert np.mean(e_adam > 0) > 0.9 and np.all(e_ams <= 1e-12)
+
+
+def test_defossez_bound_holds_and_average_decreases():
+    d, eps, x0 = 2, 0.01, 2.5
+    Ns = 2 ** np.arange(3, 13)
+    for j, (alpha, sigma) in enumerate(((0.1, 0.5), (0.5, 2.0))):
+        sq = np.asarray(ca.adagrad_nonconvex(jax.random.PRNGKey(j), n_chains=16, n_steps=int(Ns[-1]), d=d,
+                                             alpha=alpha, sigma=sigma, eps=eps, x0=x0))
+        avg = (np.cumsum(sq) / np.arange(1, sq.size + 1))[Ns - 1]
+        bound = ca.adagrad_bound(Ns, d=d, R=1 + sigma + eps**0.5, L=1.0, alpha=alpha, eps=eps, gap=d * (1 - np.cos(x0)))
+        assert np.all(avg < bound)
+        assert avg[-1] < 0.1 * avg[0]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    X = jax.random.normal(jax.random.PRNGKey(1), (8, 32))
+    return at.init_attention_stack(jax.random.PRNGKey(0), 16, 32), X
+
+
+def test_rank_collapses_with_depth_without_residual_scaling_and_not_with_it(stack):
+    p, X = stack
+    d0 = float(at.distance_to_rank_one(X))
+    pure = np.asarray(at.distance_to_rank_one(at.attention_stack(p, X, skip=0.0)))
+    one = np.asarray(at.distance_to_rank_one(at.attention_stack(p, X, skip=1.0, tau=1.0)))
+    scaled = np.asarray(at.distance_to_rank_one(at.attention_stack(p, X, skip=1.0, tau=1 / 4.0)))
+    assert pure[6] < 1e-3 * d0
+    assert one[-1] < 0.2 * d0 and np.all(np.diff(one[5:]) < 0)
+    assert scaled.min() > 0.9 * d0
+    pred = at.uniform_attention_prediction(X, [16], 1 / 4.0)[0]
+    assert abs(scaled[-1] - pred) < 0.05
+
+
+def test_query_key_gradients_vanish_with_collapse_value_gradients_do_not(stack):
+    p, X = stack
+    key = jax.random.PRNGKey(2)
+    pure = np.asarray(at.stack_gradient_norms(p, X, key, skip=0.0))
+    scaled = np.asarray(at.stack_gradient_norms(p, X, key, skip=1.0, tau=0.25))
+    assert pure[:2, 8:].max() < 1e-6 * pure[2, 8:].min()
+    assert pure[0, 0] > 0.05 * pure[2, 0]
+    assert np.all(scaled[:2] > 0.1 * scaled[2])
+
+
+def test_batch_norm_keeps_the_rank_plain_relu_collapses():
+    X = jax.random.normal(jax.random.PRNGKey(3), (16, 16))
+    plain = at.relu_representations(jax.random.PRNGKey(4), X, 30, 128)
+    bn = at.relu_representations(jax.random.PRNGKey(4), X, 30, 128, batchnorm=True)
+    assert float(at.stable_rank(plain[-1])) < 1.1
+    assert float(at.stable_rank(bn).min()) > 2.0
+    assert float(at.mean_cosine(bn).max()) < 0.5
+    assert float(np.max(np.abs(np.asarray(at.mean_cosine(plain)) - np.asarray(at.relu_cosine_prediction(X, 30))))) < 0.08
