@@ -116,7 +116,12 @@ try:
 except ImportError:
     _IF = None
 if _IF is not None:
-    for _i, _f in enumerate([o for o in _gc.get_objects() if isinstance(o, _IF)]):
+    def _is_figure(o):
+        try:
+            return isinstance(o, _IF)
+        except ReferenceError:   # a dead weak proxy among the tracked objects
+            return False
+    for _i, _f in enumerate([o for o in _gc.get_objects() if _is_figure(o)]):
         _f.widget()
         _moves = []
         for _name, _s in _f._sliders.items():
