@@ -32,7 +32,10 @@ of the kernel over the same span; **compile** -- seconds of JAX compilation
 (and the number of XLA compilations); **peak** -- peak memory of the kernel;
 **x min** -- wall divided by the minimal notebook's wall measured in the same
 run (the budget is 12x), and the same ratio for CPU time; **slider** -- the
-slowest slider redraw of the chapter (the target is 200 ms).
+slowest slider redraw of the chapter, wall and CPU milliseconds (the target is
+200 ms of wall time on a quiet core).  The compile column sums the durations
+JAX reports, which are wall-clock: on a loaded machine it grows like the wall
+time and can exceed the CPU column.
 
 Budget (issue: Binder-grade chapters): wall <= 12 x the minimal notebook and
 peak memory <= 1 GiB, on one core.  On a shared machine wall times grow with the
@@ -128,9 +131,10 @@ if _IF is not None:
             _c = _f.controls[_name]
             _vals = [_c.value + _c.step, _c.value] if _c.value + _c.step <= _c.max else [_c.value - _c.step, _c.value]
             for _v in _vals:
-                _t0 = _t2.perf_counter()
+                _t0, _c0 = _t2.perf_counter(), _t2.process_time()
                 _s.value = int(round(_v)) if _c.integer else float(_v)
-                _moves.append({"control": _name, "value": _v, "ms": 1e3 * (_t2.perf_counter() - _t0)})
+                _moves.append({"control": _name, "value": _v, "ms": 1e3 * (_t2.perf_counter() - _t0),
+                               "cpu_ms": 1e3 * (_t2.process_time() - _c0)})
         _res["widgets"].append({"controls": list(_f.controls), "alt": _f.alt[:80], "moves": _moves})
 with open(OUT, "w") as _fh:
     _json.dump(_res, _fh)
@@ -204,13 +208,14 @@ def measure(name: str, cpu: str | None, timeout: float) -> dict:
         return json.loads(out.read_text())
 
 
-def slider_stats(res: dict) -> tuple[float, str]:
-    worst, where = 0.0, ""
+def slider_stats(res: dict) -> tuple[float, float, str]:
+    """The slowest slider redraw of a chapter: wall ms, its CPU ms, and which control and value."""
+    worst, cpu, where = 0.0, 0.0, ""
     for w in res.get("widgets", []):
         for m in w["moves"]:
             if m["ms"] > worst:
-                worst, where = m["ms"], f"{m['control']}={m['value']:g}"
-    return worst, where
+                worst, cpu, where = m["ms"], m.get("cpu_ms", float("nan")), f"{m['control']}={m['value']:g}"
+    return worst, cpu, where
 
 
 def main() -> int:
@@ -253,7 +258,7 @@ def main() -> int:
     print(f"minimal notebook: wall {base['wall']:.2f} s, cpu {base['cpu']:.2f} s, "
           f"compile {base['compile_s']:.2f} s, peak {base['maxrss_mib']:.0f} MiB\n")
     hdr = ("| chapter | wall (s) | cpu (s) | compile (s) | XLA compiles | peak (MiB) | wall / minimal | "
-           "cpu / minimal | slowest slider redraw (ms) | within budget |")
+           "cpu / minimal | slowest slider redraw, wall / cpu (ms) | within budget |")
     print(hdr)
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     all_ok = True
@@ -264,14 +269,14 @@ def main() -> int:
             continue
         ratio = r["wall"] / base["wall"]
         cratio = r["cpu"] / base["cpu"]
-        slider, where = slider_stats(r)
+        slider, slider_cpu, where = slider_stats(r)
         ok_t = ratio <= WALL_RATIO_BUDGET
         ok_m = r["maxrss_mib"] <= PEAK_BUDGET_MIB
         ok_s = slider <= SLIDER_BUDGET_MS
         ok = ok_t and ok_m and ok_s
         all_ok &= ok
         why = [] if ok else [s for s, good in (("time", ok_t), ("memory", ok_m), ("slider", ok_s)) if not good]
-        sl = f"{slider:.0f} ({where})" if r.get("widgets") else "no widget"
+        sl = f"{slider:.0f} / {slider_cpu:.0f} ({where})" if r.get("widgets") else "no widget"
         print(f"| {r['name']} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['compile_s']:.1f} | {r['n_compiles']} | "
               f"{r['maxrss_mib']:.0f} | {ratio:.1f}x | {cratio:.1f}x | {sl} | {'yes' if ok else 'NO: ' + ', '.join(why)} |")
     print(f"\nBudget: wall <= {WALL_RATIO_BUDGET:g} x minimal, peak <= {PEAK_BUDGET_MIB:.0f} MiB, "
