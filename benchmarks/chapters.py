@@ -37,7 +37,7 @@ slowest slider redraw of the chapter, wall and CPU milliseconds (the target is
 JAX reports, which are wall-clock: on a loaded machine it grows like the wall
 time and can exceed the CPU column.
 
-Budget (issue: Binder-grade chapters): wall <= 12 x the minimal notebook and
+Budget (Binder-grade chapters): wall <= 12 x the minimal notebook and
 peak memory <= 1 GiB, on one core.  On a shared machine wall times grow with the
 other jobs' load; CPU seconds barely do, so both are printed.
 """
