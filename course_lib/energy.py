@@ -659,7 +659,9 @@ def sample_grid(key: jax.Array, probs: Any, edges: Sequence[Any], n: int) -> jax
         raise ValueError("probs must be a (n_x, n_y) array of probabilities summing to one")
     ex, ey = (np.asarray(e, dtype=float) for e in edges)
     k1, k2 = jax.random.split(key)
-    cell = jax.random.categorical(k1, jnp.log(jnp.asarray(P.ravel(), jnp.float32) + 1e-30), shape=(n,))
+    # inverse CDF (cumsum + search): O(n log cells) memory-light; categorical's Gumbel trick would
+    # materialise an (n, cells) array (8000 x 6400 floats, about 1 GiB with its temporaries)
+    cell = jax.random.choice(k1, P.size, shape=(n,), p=jnp.asarray(P.ravel(), jnp.float32))
     i, j = cell // P.shape[1], cell % P.shape[1]
     u = jax.random.uniform(k2, (n, 2))
     lo = jnp.stack([jnp.asarray(ex[:-1])[i], jnp.asarray(ey[:-1])[j]], -1)

@@ -677,11 +677,22 @@ def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record
     return Run(thetas, np.concatenate([[problem.n], np.asarray(evs)]), np.arange(n_records + 1) * record_every)
 
 
+_GRAD_CHUNK = 2048   # iterates per vmapped block in _grad_sq: bounds the (block, n) intermediate
+
+
 @jax.jit
 def _grad_sq(problem, thetas):
     flat = thetas.reshape(-1, thetas.shape[-1])
-    g = jax.vmap(problem.grad)(flat)
-    return jnp.sum(g**2, axis=-1).reshape(thetas.shape[:-1])
+    if problem.base.kind == "least_squares":
+        # grad = H theta - c + R'(theta) with H = A^T A / n and c = A^T b / n: a (d, d) product per
+        # iterate instead of two (n, d) ones, and no (iterates, n) intermediate
+        A, b = problem.base.features, problem.base.targets
+        H, c = A.T @ A / problem.n, A.T @ b / problem.n
+        g = flat @ H - c + problem.reg_grad(flat)   # H is symmetric; reg_grad is elementwise
+        g2 = jnp.sum(g**2, axis=-1)
+    else:
+        g2 = jax.lax.map(lambda th: jnp.sum(problem.grad(th) ** 2), flat, batch_size=_GRAD_CHUNK)
+    return g2.reshape(thetas.shape[:-1])
 
 
 def grad_norms(problem: Problem, thetas) -> jax.Array:

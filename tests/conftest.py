@@ -13,6 +13,37 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Fixtures whose users are slow by design: the book build (and the site served from it), JupyterLab
+# in a browser, the teacher guide's commands.  Tests using them, and the exercise tests that run
+# notebooks in kernels, carry the ``slow`` marker: ``pytest -m "not slow"`` is the quick subset.
+BOOK_FIXTURES = {"book", "site"}
+SLOW_FIXTURES = BOOK_FIXTURES | {"lab", "ran"}
+SLOW_TESTS = {"test_student_self_checks_in_a_kernel", "test_teacher_batch_grading_into_csv"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark slow tests, and keep tests that share an expensive fixture on one xdist worker.
+
+    With ``-n 2 --dist loadgroup`` (pyproject.toml) every test runs wherever a worker is free,
+    except: the tests using the book build share the group ``book`` (one build per run), and a test
+    using another module- or session-scoped fixture of this folder is grouped with its module, so
+    that fixture is computed once, as in a one-process run.
+    """
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        base = getattr(item, "originalname", item.name)
+        if names & SLOW_FIXTURES or base in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+        if names & BOOK_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group("book"))
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        shared = any(d and getattr(d[-1], "scope", "function") != "function" and str(d[-1].baseid).startswith("tests")
+                     for d in defs)
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
 
 def toc_files() -> list[str]:
     """Every document of `_toc.yml`, root first, without extension."""

@@ -17,7 +17,10 @@ import yaml
 from conftest import toc_files as _toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTER_BUDGET_S = 90.0
+# A guard against a runaway chapter, not the budget: the budget (one core, <= 12x a minimal notebook,
+# about 30 s, and <= 1 GiB) is measured by `python benchmarks/chapters.py`.  Inside the suite chapters
+# share two cores with the other tests and with whatever else runs, so the guard is 20x the budget.
+CHAPTER_GUARD_S = 600.0
 
 
 def test_build_succeeds_without_warnings(book):
@@ -45,8 +48,8 @@ def _executed_chapters() -> list[str]:
     return out
 
 
-def test_chapters_were_executed_within_budget(book):
-    """Each executed chapter's run time, as recorded by the execution cache."""
+def test_chapters_were_executed_and_none_ran_away(book):
+    """Each executed chapter has an execution record, and its run time is below the guard."""
     from jupyter_cache import get_cache
 
     cache = get_cache(book["out"] / "_build" / ".jupyter_cache")
@@ -59,7 +62,9 @@ def test_chapters_were_executed_within_budget(book):
     for f in chapters:
         path = (ROOT / f"{f}.md").resolve()
         assert path in times, f"{f} was not executed (records: {list(records)[:5]})"
-        assert times[path] is not None and times[path] <= CHAPTER_BUDGET_S, f"{f} took {times[path]} s"
+        assert times[path] is not None and times[path] <= CHAPTER_GUARD_S, (
+            f"{f} took {times[path]:.0f} s, over the {CHAPTER_GUARD_S:.0f} s guard (20x the budget): "
+            "run `python benchmarks/chapters.py` to see where the time goes")
 
 
 def test_chapter_pages_have_maths_figures_and_static_widgets(book):
