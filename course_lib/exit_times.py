@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
@@ -375,21 +374,6 @@ def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...
     return (T * math.sqrt((float(df) - 2.0) / float(df))).astype(jnp.float32)
 
 
-@partial(jax.jit, static_argnames=("objective",))
-def _driven(objective, x0, draws, step, sigma, clip):
-    g = jax.vmap(jax.grad(objective))
-
-    def body(X, G):
-        Z = sigma * G
-        nrm = jnp.linalg.norm(Z, axis=-1, keepdims=True)
-        Z = Z * jnp.minimum(1.0, clip / jnp.maximum(nrm, 1e-30))
-        X = X - step * (g(X) + Z)
-        return X, X
-
-    _, xs = jax.lax.scan(body, x0, draws)
-    return xs
-
-
 def driven_sgd(
     objective: Callable[[jax.Array], jax.Array], x0: Any, draws: Any, step: float, sigma: float, *, clip: float = np.inf
 ) -> jax.Array:
@@ -400,22 +384,24 @@ def driven_sgd(
     :func:`student_noise`); the noise vector :math:`\sigma G_t` of each chain is
     truncated to norm at most ``clip``.  Returns the iterates
     :math:`x_1..x_T`, ``(T, n, d)``.  ``step``, ``sigma`` and ``clip`` are traced.
-    Raises ``FloatingPointError`` if an iterate is not finite.
+    A thin call of the engine, :func:`course_lib.simulate.trajectories` with
+    :func:`course_lib.noise.given` increments; raises
+    :class:`~course_lib.divergence.DivergenceError` (a ``FloatingPointError``)
+    if a chain leaves the domain.
     """
-    x0 = _checks.finite_array("x0", x0, ndim=2)
+    from . import noise, simulate
+
+    x0 = _checks.finite_array("x0", x0, ndim=2).astype(jnp.float32)
     D = jnp.asarray(draws)
     if D.ndim != 3 or D.shape[1:] != x0.shape:
         raise ValueError(f"draws must have shape (T, {x0.shape[0]}, {x0.shape[1]}), got {tuple(D.shape)}")
     _checks.positive("step", step)
     _checks.nonnegative("sigma", sigma)
     _checks.positive("clip", clip if np.isfinite(clip) else 1.0)
-    xs = _driven(objective, x0.astype(jnp.float32), D.astype(jnp.float32), float(step), float(sigma),
-                 jnp.float32(clip if np.isfinite(clip) else 3.0e38))
-    bad = ~jnp.all(jnp.isfinite(xs), axis=(0, 2))
-    if bool(jnp.any(bad)):
-        raise FloatingPointError(f"driven_sgd: {int(bad.sum())} of {x0.shape[0]} chains diverged; "
-                                 "use a smaller step or truncate the noise (clip)")
-    return xs
+    model = noise.given(D.astype(jnp.float32), float(sigma), clip=float(clip))
+    run = simulate.trajectories(jax.random.PRNGKey(0), objective, model, x0, float(step), D.shape[0],
+                                on_divergence="raise")
+    return jnp.asarray(run.xs[1:])
 
 
 def three_humps_basin(X: Any) -> jax.Array:

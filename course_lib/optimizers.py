@@ -589,7 +589,7 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     out = _noisy(name, loss, p0, key, f(sigma), n_steps, f(learning_rate), {k: f(v) for k, v in hyper.items()},
                  tuple(f(a) for a in args))
     if not bool(jnp.all(jnp.isfinite(out[0]))):
-        raise ValueError("the run diverged (non-finite iterates); lower learning_rate")
+        raise _DivergenceError("the run diverged (non-finite iterates); lower learning_rate")
     return out
 
 
@@ -629,3 +629,6 @@ def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam
     tn = np.asarray(t)
     ode = x0 * np.exp(-delta * tn / 2) * (np.cos(w * tn) + delta / (2 * w) * np.sin(w * tn))
     return t, jnp.asarray(xs), jnp.asarray(ode)
+
+
+from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

@@ -1,0 +1,9 @@
+"""The chapter layer: experiments, toy set-ups and widgets of single chapters.
+
+The concept modules of :mod:`course_lib` (landscapes, noise, the engine in
+:mod:`course_lib.simulate`, flows in :mod:`course_lib.ode`, energies, ...) hold
+the mathematics; a module here holds what only one chapter needs -- a study that
+sweeps a parameter and returns the numbers the chapter plots, a toy problem, the
+draw function of its widget -- written as thin calls to the concept modules.
+One module per chapter, named after the chapter's file in ``book/``.
+"""
