@@ -14,7 +14,10 @@ power-law analogue for state-dependent noise).
   the simulator among basins); :func:`sample_grid` -- points drawn from it;
 * :func:`compare_with_gibbs` -- SGD on the engine
   (:func:`course_lib.simulate.occupation_histogram`) against the prediction,
-  with the total variation distance.
+  with the total variation distance;
+* near one minimiser, the linearised (Gaussian) law:
+  :func:`linearized_covariance`, and its comparison with a simulated
+  histogram, :func:`histogram_mass_near`, :func:`predicted_mass_outside`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ __all__ = [
     "sample_grid",
     "GibbsComparison",
     "compare_with_gibbs",
+    "linearized_covariance",
+    "histogram_mass_near",
+    "predicted_mass_outside",
 ]
 
 
@@ -243,3 +249,87 @@ def compare_with_gibbs(
     )
     occ = hist.counts / max(hist.counts.sum(), 1)
     return GibbsComparison(hist, probs, occ, float(0.5 * np.abs(occ - probs).sum()))
+
+
+# ---------------------------------------------------------------------------
+# near a minimiser: the linearised prediction and its comparison with a histogram
+# ---------------------------------------------------------------------------
+
+
+def linearized_covariance(hessian: Any, step: float, sigma: float) -> np.ndarray:
+    r"""Stationary covariance of SGD linearised at a minimiser, Gaussian noise.
+
+    Near :math:`x^\star` with Hessian :math:`H`, :math:`e_t = x_t - x^\star` follows
+    :math:`e_{t+1} = (I - \eta H)e_t - \eta\sigma\xi_t`, whose stationary covariance
+    solves :math:`\Sigma = (I-\eta H)\Sigma(I-\eta H) + \eta^2\sigma^2 I`:
+
+    .. math:: \Sigma = \eta\sigma^2\,(2H - \eta H^2)^{-1} \approx \tfrac{\eta\sigma^2}{2}H^{-1}.
+
+    ``hessian``: ``(d, d)`` symmetric positive definite with :math:`\eta\lambda_{\max}(H) < 2`;
+    returns ``(d, d)``.
+    """
+    H = np.asarray(hessian, dtype=float)
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"hessian must be a square matrix, got shape {H.shape}")
+    _checks.positive("step", step)
+    _checks.nonnegative("sigma", sigma)
+    M = 2.0 * H - float(step) * H @ H
+    if np.linalg.eigvalsh(0.5 * (M + M.T)).min() <= 0:
+        raise ValueError("hessian must be positive definite with step * largest eigenvalue < 2")
+    return float(step) * float(sigma) ** 2 * np.linalg.inv(M)
+
+
+def _bin_centres(hist: Any) -> np.ndarray:
+    if len(hist.edges) != 2:
+        raise ValueError("hist must be a 2-D occupation histogram")
+    c = [0.5 * (e[1:] + e[:-1]) for e in hist.edges]
+    return np.stack(np.meshgrid(*c, indexing="ij"), axis=-1)
+
+
+def histogram_mass_near(hist: Any, centers: Any, delta: float) -> tuple[float, np.ndarray]:
+    r"""Split the occupation of a 2-D :class:`course_lib.simulate.Histogram` among points :math:`c_j`.
+
+    Returns ``(outside, weights)``: the fraction of the counted (chain, step)
+    pairs whose bin centre lies farther than ``delta`` from every centre
+    (pairs outside the histogram window count as outside), and, for each
+    centre, the fraction whose bin centre is nearest to it (``(k,)``).
+    ``centers``: ``(k, 2)``.
+    """
+    C = _checks.finite_array("centers", centers, ndim=2, last=2)
+    _checks.positive("delta", delta)
+    dist = np.linalg.norm(_bin_centres(hist)[:, :, None, :] - np.asarray(C)[None, None], axis=-1)
+    nearest, near = dist.argmin(-1), dist.min(-1) <= delta
+    n = max(hist.n_samples, 1)
+    weights = np.array([hist.counts[nearest == k].sum() / n for k in range(C.shape[0])])
+    return 1.0 - hist.counts[near].sum() / n, weights
+
+
+def predicted_mass_outside(
+    hist: Any, centers: Any, hessians: Any, weights: Any, step: float, sigma: float, delta: float,
+    *, rng: np.random.Generator, n_mc: int = 100_000,
+) -> float:
+    r"""Linearised prediction of :func:`histogram_mass_near`'s ``outside`` fraction.
+
+    Each centre :math:`c_j` carries the mass ``weights[j]`` as a Gaussian cloud
+    :math:`\mathcal N(c_j, \Sigma_j)` with :math:`\Sigma_j` from
+    :func:`linearized_covariance`; ``n_mc`` samples of each cloud are binned
+    exactly like ``hist`` and the fraction landing in bins farther than
+    ``delta`` from every centre is returned.  ``hessians``: ``(k, 2, 2)``.
+    """
+    C = np.asarray(_checks.finite_array("centers", centers, ndim=2, last=2))
+    H = np.asarray(hessians, dtype=float)
+    if H.shape != (C.shape[0], 2, 2):
+        raise ValueError(f"hessians must have shape ({C.shape[0]}, 2, 2), got {H.shape}")
+    centres = _bin_centres(hist)
+    far = np.linalg.norm(centres[:, :, None, :] - C[None, None], axis=-1).min(-1) > delta
+    lo = np.array([e[0] for e in hist.edges])
+    width = np.array([e[1] - e[0] for e in hist.edges])
+    shape = np.array(hist.counts.shape)
+    out = 0.0
+    for w, c, Hj in zip(np.asarray(weights, dtype=float), C, H):
+        pts = rng.multivariate_normal(c, linearized_covariance(Hj, step, sigma), size=n_mc)
+        ij = ((pts - lo) // width).astype(int)
+        inside = np.all((ij >= 0) & (ij < shape), axis=-1)
+        ij = np.clip(ij, 0, shape - 1)
+        out += w * np.mean(~inside | far[ij[:, 0], ij[:, 1]])
+    return float(out)

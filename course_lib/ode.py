@@ -33,10 +33,9 @@ interpolated process), :func:`tracking_error`, :func:`window_errors` (flow
 restarted at the iterate at the start of each window, as in Benaïm's
 asymptotic pseudo-trajectories) and :func:`fit_order`.
 
-Closed forms used as references: :class:`Kink` / :func:`kink_filippov_solution`
-(a quadratic plus :math:`w|\theta_2|`, whose flow reaches the kink and slides
-along it) and :func:`quadratic_sgd_moments` / :func:`quadratic_sde_moments`
-(means and variances of SGD and of its SDE on :math:`\lambda x^2/2`).
+Closed forms used as references: :func:`quadratic_sgd_moments` /
+:func:`quadratic_sde_moments` (means and variances of SGD and of its SDE on
+:math:`\lambda x^2/2`).
 
 Arrays in and out are JAX arrays; points have shape ``(d,)``.  Step sizes and
 noise levels are traced arguments (changing them never recompiles); array
@@ -46,8 +45,9 @@ norm beyond :data:`course_lib.divergence.DEFAULT_RADIUS`) raises
 package's divergence policy, :mod:`course_lib.divergence`).  Bad input raises
 :class:`ValueError` naming the argument.
 
-The chapter's studies (tracking, windows, kink, heavy ball, SDE, escape) and
-its widget live in :mod:`course_lib.chapters.ode`; their old names here still
+The chapter's studies (tracking, windows, kink, heavy ball, SDE, escape), its
+nonsmooth example with an exact Filippov solution (``Kink``) and its widget live
+in :mod:`course_lib.chapters.ode`; their old names here still
 work, with a :class:`DeprecationWarning`.
 """
 
@@ -56,7 +56,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -82,10 +82,6 @@ __all__ = [
     "heavy_ball",
     "heavy_ball_flow",
     "heavy_ball_scaling",
-    "Kink",
-    "kink_objective",
-    "kink_subgradient",
-    "kink_filippov_solution",
     "euler_maruyama",
     "quadratic_sgd_moments",
     "quadratic_sde_moments",
@@ -93,7 +89,7 @@ __all__ = [
 ]
 
 _MOVED = ("tracking_study", "window_study", "heavy_ball_study", "kink_study", "sde_study", "double_well_field",
-          "escape_study", "draw_tracking")
+          "escape_study", "draw_tracking", "Kink", "kink_objective", "kink_subgradient", "kink_filippov_solution")
 __getattr__ = deprecated_aliases(__name__, {name: (f"course_lib.chapters.ode:{name}", "0.2") for name in _MOVED})
 
 Field = Callable[[jax.Array], jax.Array]
@@ -482,124 +478,6 @@ def heavy_ball_scaling(step: float, delta: float) -> tuple[float, float]:
     if not 0.0 <= beta < 1.0:
         raise ValueError(f"delta * sqrt(step) must lie in (0, 1], got {float(delta) * h:.4g}")
     return h, beta
-
-
-# ---------------------------------------------------------------------------
-# a nonsmooth flow with an exact Filippov solution
-# ---------------------------------------------------------------------------
-
-
-class Kink(NamedTuple):
-    r""":math:`J(\theta) = \tfrac12\theta^\top A\theta - b^\top\theta + w\,|\theta_2|` on :math:`\mathbb R^2`; ``A`` ``(2, 2)`` SPD, ``b`` ``(2,)``, ``w > 0``."""
-
-    A: jax.Array
-    b: jax.Array
-    w: float
-
-
-def _kink(problem: Any) -> Kink:
-    if not isinstance(problem, Kink):
-        raise ValueError(f"problem must be a Kink(A, b, w), got {type(problem).__name__}")
-    return problem
-
-
-def kink_objective(theta: Any, problem: Kink) -> jax.Array:
-    r""":math:`J(\theta)` of a :class:`Kink`; ``theta`` ``(..., 2)`` -> ``(...)``."""
-    A, b, w = _kink(problem)
-    theta = _checks.last_axis("theta", theta, 2)
-    return 0.5 * jnp.einsum("...i,ij,...j->...", theta, A, theta) - theta @ b + w * jnp.abs(theta[..., 1])
-
-
-def kink_subgradient(theta: Any, problem: Kink) -> jax.Array:
-    r"""The subgradient :math:`A\theta - b + w\,\operatorname{sign}(\theta_2)\,e_2\in\partial^c J(\theta)`; ``(2,)`` -> ``(2,)``.
-
-    On the kink (:math:`\theta_2 = 0`) it picks :math:`\operatorname{sign}(0)=0`.
-    The subgradient method is :func:`euler` with the field ``-kink_subgradient``.
-    """
-    A, b, w = _kink(problem)
-    theta = _checks.last_axis("theta", theta, 2)
-    return theta @ A.T - b + w * jnp.sign(theta[..., 1])[..., None] * jnp.array([0.0, 1.0], dtype=theta.dtype)
-
-
-def _hit_time(c0: float, c: np.ndarray, lam: np.ndarray, t_max: float) -> float | None:
-    """First root of y(t) = c0 + sum_i c_i exp(-lam_i t) on (0, t_max], or None (float64 bisection)."""
-    y = lambda t: c0 + np.sum(c * np.exp(-lam * t))  # noqa: E731
-    grid = np.linspace(0.0, t_max, 20001)
-    vals = np.array([y(t) for t in grid])
-    sign0 = np.sign(vals[0])
-    change = np.nonzero(np.sign(vals[1:]) != sign0)[0]
-    if change.size == 0:
-        return None
-    lo, hi = grid[change[0]], grid[change[0] + 1]
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if np.sign(y(mid)) == sign0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-def kink_filippov_solution(problem: Kink, x0: Any, ts: Any) -> jax.Array:
-    r"""The exact solution of :math:`\dot\theta\in-\partial^c J(\theta)` for a :class:`Kink`, at the times ``ts``.
-
-    Off the kink the inclusion is the linear ODE
-    :math:`\dot\theta = -(A\theta - b) - w s e_2`, :math:`s = \operatorname{sign}\theta_2`,
-    solved in closed form, :math:`\theta(t) = \theta^\star_s + e^{-At}(\theta_0 - \theta^\star_s)`
-    with :math:`A\theta^\star_s = b - ws e_2`; the time it reaches
-    :math:`\theta_2 = 0` is found by bisection in float64.  On the kink, when
-    :math:`|(A\theta - b)_2|\le w`, the Filippov solution *slides*: the
-    velocity is the convex combination of the two one-sided fields that is
-    tangent to the line, here :math:`\dot\theta_1 = -(A_{11}\theta_1 - b_1)`,
-    :math:`\theta_2 = 0`, so
-    :math:`\theta_1(t) = \tfrac{b_1}{A_{11}} + e^{-A_{11}(t-\tau)}(\theta_1(\tau) - \tfrac{b_1}{A_{11}})`
-    (it is also the minimal-norm element of :math:`-\partial^c J`).
-    ``x0``: ``(2,)``; ``ts``: ``(m,)`` non-negative.  Returns ``(m, 2)``.
-    Raises ``ValueError`` if the flow crosses the kink instead of sliding.
-    """
-    A, b, w = _kink(problem)
-    A = np.asarray(A, dtype=float)
-    b = np.asarray(b, dtype=float)
-    w = float(w)
-    if A.shape != (2, 2) or b.shape != (2,) or not np.allclose(A, A.T) or np.linalg.eigvalsh(A).min() <= 0:
-        raise ValueError("problem.A must be a symmetric positive definite (2, 2) matrix and problem.b of shape (2,)")
-    _checks.positive("problem.w", w)
-    x0 = np.asarray(_point("x0", x0), dtype=float)
-    if x0.shape != (2,):
-        raise ValueError(f"x0 must have shape (2,), got {x0.shape}")
-    ts_j = _checks.finite_array("ts", ts, ndim=1)
-    tq = np.asarray(ts_j, dtype=float)
-    if np.any(tq < 0):
-        raise ValueError("ts must be non-negative")
-    lam, U = np.linalg.eigh(A)
-    out = np.zeros((tq.size, 2))
-    tau, x_hit = 0.0, x0.copy()
-    if x0[1] != 0.0:
-        s = np.sign(x0[1])
-        star = np.linalg.solve(A, b - w * s * np.array([0.0, 1.0]))
-        coef = U.T @ (x0 - star)  # theta(t) = star + U diag(exp(-lam t)) coef
-
-        def theta(t):
-            return star + U @ (np.exp(-lam * t) * coef)
-
-        t_max = float(tq.max()) + 40.0 / lam.min()  # theta(t) is within e^-40 of star by then
-        hit = _hit_time(star[1], U[1] * coef, lam, t_max)
-        tau = np.inf if hit is None else hit
-        before = tq < tau
-        out[before] = np.array([theta(t) for t in tq[before]]).reshape(-1, 2)
-        if hit is None:
-            return jnp.asarray(out, dtype=ts_j.dtype)
-        x_hit = np.array([theta(tau)[0], 0.0])
-    x1s = b[0] / A[0, 0]
-    for x1 in (x_hit[0], x1s):  # the normal component is affine in theta_1: check both ends
-        if abs(A[1, 0] * x1 - b[1]) > w * (1 + 1e-12):
-            raise ValueError(
-                f"the flow crosses the kink at theta_1 = {x1:.4g} (|(A theta - b)_2| > w): no sliding solution"
-            )
-    after = tq >= tau
-    out[after, 0] = x1s + np.exp(-A[0, 0] * (tq[after] - tau)) * (x_hit[0] - x1s)
-    out[after, 1] = 0.0
-    return jnp.asarray(out, dtype=ts_j.dtype)
 
 
 # ---------------------------------------------------------------------------

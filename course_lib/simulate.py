@@ -53,6 +53,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import _checks
 from . import noise as _noise
+from ._deprecation import deprecated_aliases
 from .divergence import DEFAULT_RADIUS, DivergenceWarning
 from .divergence import policy as _policy
 from .divergence import report as _report_policy
@@ -70,10 +71,13 @@ __all__ = [
     "occupation_histogram",
     "hitting_times",
     "chain_sharding",
-    "linearized_covariance",
-    "mass_near",
-    "predicted_mass_outside",
 ]
+
+__getattr__ = deprecated_aliases(__name__, {
+    "linearized_covariance": ("course_lib.gibbs:linearized_covariance", "0.2"),
+    "mass_near": ("course_lib.gibbs:histogram_mass_near", "0.2"),
+    "predicted_mass_outside": ("course_lib.gibbs:predicted_mass_outside", "0.2"),
+})
 
 CHUNK = 256
 """Number of SGD steps taken by one compiled ``lax.scan`` call."""
@@ -678,87 +682,3 @@ def hitting_times(
     diverged = div_at >= 0
     _report(diverged, div_at, on_divergence)
     return HittingTimes(times, times >= 0, diverged, work)
-
-
-# ---------------------------------------------------------------------------
-# near a minimiser: the linearised prediction and its comparison with a histogram
-# ---------------------------------------------------------------------------
-
-
-def linearized_covariance(hessian: Any, step: float, sigma: float) -> np.ndarray:
-    r"""Stationary covariance of SGD linearised at a minimiser, Gaussian noise.
-
-    Near :math:`x^\star` with Hessian :math:`H`, :math:`e_t = x_t - x^\star` follows
-    :math:`e_{t+1} = (I - \eta H)e_t - \eta\sigma\xi_t`, whose stationary covariance
-    solves :math:`\Sigma = (I-\eta H)\Sigma(I-\eta H) + \eta^2\sigma^2 I`:
-
-    .. math:: \Sigma = \eta\sigma^2\,(2H - \eta H^2)^{-1} \approx \tfrac{\eta\sigma^2}{2}H^{-1}.
-
-    ``hessian``: ``(d, d)`` symmetric positive definite with :math:`\eta\lambda_{\max}(H) < 2`;
-    returns ``(d, d)``.
-    """
-    H = np.asarray(hessian, dtype=float)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"hessian must be a square matrix, got shape {H.shape}")
-    _checks.positive("step", step)
-    _checks.nonnegative("sigma", sigma)
-    M = 2.0 * H - float(step) * H @ H
-    if np.linalg.eigvalsh(0.5 * (M + M.T)).min() <= 0:
-        raise ValueError("hessian must be positive definite with step * largest eigenvalue < 2")
-    return float(step) * float(sigma) ** 2 * np.linalg.inv(M)
-
-
-def _bin_centres(hist: Histogram) -> np.ndarray:
-    if len(hist.edges) != 2:
-        raise ValueError("hist must be a 2-D occupation histogram")
-    c = [0.5 * (e[1:] + e[:-1]) for e in hist.edges]
-    return np.stack(np.meshgrid(*c, indexing="ij"), axis=-1)
-
-
-def mass_near(hist: Histogram, centers: Any, delta: float) -> tuple[float, np.ndarray]:
-    r"""Split the occupation of a 2-D histogram among points :math:`c_j`.
-
-    Returns ``(outside, weights)``: the fraction of the counted (chain, step)
-    pairs whose bin centre lies farther than ``delta`` from every centre
-    (pairs outside the histogram window count as outside), and, for each
-    centre, the fraction whose bin centre is nearest to it (``(k,)``).
-    ``centers``: ``(k, 2)``.
-    """
-    C = _checks.finite_array("centers", centers, ndim=2, last=2)
-    _checks.positive("delta", delta)
-    dist = np.linalg.norm(_bin_centres(hist)[:, :, None, :] - np.asarray(C)[None, None], axis=-1)
-    nearest, near = dist.argmin(-1), dist.min(-1) <= delta
-    n = max(hist.n_samples, 1)
-    weights = np.array([hist.counts[nearest == k].sum() / n for k in range(C.shape[0])])
-    return 1.0 - hist.counts[near].sum() / n, weights
-
-
-def predicted_mass_outside(
-    hist: Histogram, centers: Any, hessians: Any, weights: Any, step: float, sigma: float, delta: float,
-    *, rng: np.random.Generator, n_mc: int = 100_000,
-) -> float:
-    r"""Linearised prediction of :func:`mass_near`'s ``outside`` fraction.
-
-    Each centre :math:`c_j` carries the mass ``weights[j]`` as a Gaussian cloud
-    :math:`\mathcal N(c_j, \Sigma_j)` with :math:`\Sigma_j` from
-    :func:`linearized_covariance`; ``n_mc`` samples of each cloud are binned
-    exactly like ``hist`` and the fraction landing in bins farther than
-    ``delta`` from every centre is returned.  ``hessians``: ``(k, 2, 2)``.
-    """
-    C = np.asarray(_checks.finite_array("centers", centers, ndim=2, last=2))
-    H = np.asarray(hessians, dtype=float)
-    if H.shape != (C.shape[0], 2, 2):
-        raise ValueError(f"hessians must have shape ({C.shape[0]}, 2, 2), got {H.shape}")
-    centres = _bin_centres(hist)
-    far = np.linalg.norm(centres[:, :, None, :] - C[None, None], axis=-1).min(-1) > delta
-    lo = np.array([e[0] for e in hist.edges])
-    width = np.array([e[1] - e[0] for e in hist.edges])
-    shape = np.array(hist.counts.shape)
-    out = 0.0
-    for w, c, Hj in zip(np.asarray(weights, dtype=float), C, H):
-        pts = rng.multivariate_normal(c, linearized_covariance(Hj, step, sigma), size=n_mc)
-        ij = ((pts - lo) // width).astype(int)
-        inside = np.all((ij >= 0) & (ij < shape), axis=-1)
-        ij = np.clip(ij, 0, shape - 1)
-        out += w * np.mean(~inside | far[ij[:, 0], ij[:, 1]])
-    return float(out)

@@ -94,14 +94,14 @@ def test_heavy_ball_follows_the_second_order_ode():
 
 
 def test_kink_solution_solves_the_inclusion():
-    P = ode.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
+    P = ode_ch.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
     ts = jnp.linspace(0.0, 4.0, 4001)
-    sol = np.asarray(ode.kink_filippov_solution(P, jnp.array([-1.0, 1.5]), ts), dtype=float)
+    sol = np.asarray(ode_ch.kink_filippov_solution(P, jnp.array([-1.0, 1.5]), ts), dtype=float)
     vel = np.gradient(sol, np.asarray(ts), axis=0)
     on = sol[:, 1] == 0.0
     assert on.any() and (~on).any()
     # off the kink: the velocity is minus the gradient; on it: tangent, and minus a Clarke subgradient
-    g = np.asarray(ode.kink_subgradient(jnp.asarray(sol), P))
+    g = np.asarray(ode_ch.kink_subgradient(jnp.asarray(sol), P))
     interior = ~on & (np.abs(sol[:, 1]) > 1e-2)
     np.testing.assert_allclose(vel[interior][1:-1], -g[interior][1:-1], atol=2e-3)
     slide = np.nonzero(on)[0][2:-2]
@@ -112,9 +112,9 @@ def test_kink_solution_solves_the_inclusion():
 
 
 def test_kink_crossing_is_refused():
-    P = ode.Kink(jnp.eye(2), jnp.array([0.0, -3.0]), 1.0)  # pushes through the kink
+    P = ode_ch.Kink(jnp.eye(2), jnp.array([0.0, -3.0]), 1.0)  # pushes through the kink
     with pytest.raises(ValueError, match="crosses"):
-        ode.kink_filippov_solution(P, jnp.array([0.0, 1.0]), jnp.array([0.0, 5.0]))
+        ode_ch.kink_filippov_solution(P, jnp.array([0.0, 1.0]), jnp.array([0.0, 5.0]))
 
 
 def test_euler_maruyama_matches_the_ou_moments():
@@ -150,7 +150,7 @@ def test_divergence_is_reported():
         (lambda: ode.stochastic_approximation(jax.random.PRNGKey(0), LINEAR, X0, jnp.ones(3), -1.0), "sigma"),
         (lambda: ode.interpolate(jnp.array([0.0, 1.0]), jnp.zeros((3, 2)), 0.5), "xs"),
         (lambda: ode.fit_order([1.0], [1.0]), "h and err"),
-        (lambda: ode.kink_filippov_solution("no", X0, jnp.zeros(1)), "problem"),
+        (lambda: ode_ch.kink_filippov_solution("no", X0, jnp.zeros(1)), "problem"),
         (lambda: ode.heavy_ball_scaling(0.01, 20.0), "delta"),
         (lambda: ode_ch.draw_tracking(0.5, 1.0), "step"),
     ],

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from course_lib import landscapes as L
-from course_lib import ode, simulate
+from course_lib import gibbs, ode, simulate
 from course_lib.chapters import ode as ode_ch
 
 KEY = jax.random.PRNGKey(8)
@@ -46,7 +46,7 @@ def test_constant_step_plateau_matches_linearised_covariance():
     H = np.asarray(jax.hessian(L.himmelblau)(x_star))
     const = ode.stochastic_approximation(KEY, FIELD, X0, jnp.full(K, 0.01), 10.0, n_chains=16)
     msd = float(jnp.mean(jnp.sum((const[K // 2:] - x_star) ** 2, axis=-1)))
-    pred = float(np.trace(simulate.linearized_covariance(H, 0.01, 10.0)))
+    pred = float(np.trace(gibbs.linearized_covariance(H, 0.01, 10.0)))
     assert msd == pytest.approx(pred, rel=0.25)
     vanishing = 0.01 / (1.0 + jnp.arange(K) / 500.0) ** 0.6
     vanish = ode.stochastic_approximation(KEY, FIELD, X0, vanishing, 10.0, n_chains=16)
@@ -62,9 +62,9 @@ def test_lyapunov_identity_along_the_flow():
 
 
 def test_subgradient_iterates_track_the_sliding_solution():
-    kink = ode.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
+    kink = ode_ch.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
     y0 = jnp.array([-1.0, 1.5])
-    exact = ode.kink_filippov_solution(kink, y0, jnp.linspace(0.0, 4.0, 401))
+    exact = ode_ch.kink_filippov_solution(kink, y0, jnp.linspace(0.0, 4.0, 401))
     on = np.asarray(exact[:, 1]) == 0.0
     first = int(np.argmax(on))
     assert 0 < first and on[first:].all()  # reaches the kink, then stays on it

@@ -139,3 +139,13 @@ def test_divergence_error_is_one_class():
     with pytest.raises(divergence.DivergenceError, match="iterate 2"):
         divergence.check(np.array([[0.0], [1.0], [2e6]]), "a path")
     divergence.check(np.array([[0.0], [1.0]]), "a path")  # inside: returned unchanged
+
+
+@pytest.mark.parametrize("old, new", [("mass_near", "histogram_mass_near"),
+                                      ("linearized_covariance", "linearized_covariance"),
+                                      ("predicted_mass_outside", "predicted_mass_outside")])
+def test_near_minimiser_predictions_moved_to_gibbs_keep_an_alias(old, new):
+    from course_lib import gibbs
+
+    with pytest.warns(DeprecationWarning, match=f"simulate.{old} moved to course_lib.gibbs.{new}"):
+        assert getattr(S, old) is getattr(gibbs, new)

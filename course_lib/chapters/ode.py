@@ -8,8 +8,10 @@ comparisons at a small size.
 
 * :func:`tracking_study`, :func:`window_study` -- stochastic approximation
   against the flow, on a fixed horizon and on moving windows;
-* :func:`kink_study` -- the subgradient method against the exact sliding
-  (Filippov) solution of :class:`course_lib.ode.Kink`;
+* :class:`Kink`, :func:`kink_objective`, :func:`kink_subgradient`,
+  :func:`kink_filippov_solution` -- a quadratic plus :math:`w|\theta_2|`, whose
+  flow reaches the kink and slides along it, in closed form; :func:`kink_study`
+  -- the subgradient method (:func:`course_lib.ode.euler`) against it;
 * :func:`heavy_ball_study` -- the heavy ball against its second-order ODE;
 * :func:`sde_study` -- SGD against its SDE on a quadratic (coupled paths);
 * :func:`double_well_field`, :func:`escape_study` -- same covariance,
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -32,13 +34,11 @@ from .. import _checks, simulate
 from .. import noise as _noise
 from ..ode import (
     Field,
-    Kink,
     _euler,
     _field,
     _finite,
     _flow_at,
     _hb,
-    _kink,
     _point,
     _quad_args,
     _sa,
@@ -49,8 +49,6 @@ from ..ode import (
     heavy_ball_flow,
     heavy_ball_scaling,
     interpolate,
-    kink_filippov_solution,
-    kink_subgradient,
     quadratic_sde_moments,
     quadratic_sgd_moments,
     stochastic_approximation,
@@ -59,6 +57,10 @@ from ..ode import (
 )
 
 __all__ = [
+    "Kink",
+    "kink_objective",
+    "kink_subgradient",
+    "kink_filippov_solution",
     "tracking_study",
     "window_study",
     "heavy_ball_study",
@@ -68,6 +70,119 @@ __all__ = [
     "escape_study",
     "draw_tracking",
 ]
+
+
+class Kink(NamedTuple):
+    r""":math:`J(\theta) = \tfrac12\theta^\top A\theta - b^\top\theta + w\,|\theta_2|` on :math:`\mathbb R^2`; ``A`` ``(2, 2)`` SPD, ``b`` ``(2,)``, ``w > 0``."""
+
+    A: jax.Array
+    b: jax.Array
+    w: float
+
+
+def _kink(problem: Any) -> Kink:
+    if not isinstance(problem, Kink):
+        raise ValueError(f"problem must be a Kink(A, b, w), got {type(problem).__name__}")
+    return problem
+
+
+def kink_objective(theta: Any, problem: Kink) -> jax.Array:
+    r""":math:`J(\theta)` of a :class:`Kink`; ``theta`` ``(..., 2)`` -> ``(...)``."""
+    A, b, w = _kink(problem)
+    theta = _checks.last_axis("theta", theta, 2)
+    return 0.5 * jnp.einsum("...i,ij,...j->...", theta, A, theta) - theta @ b + w * jnp.abs(theta[..., 1])
+
+
+def kink_subgradient(theta: Any, problem: Kink) -> jax.Array:
+    r"""The subgradient :math:`A\theta - b + w\,\operatorname{sign}(\theta_2)\,e_2\in\partial^c J(\theta)`; ``(2,)`` -> ``(2,)``.
+
+    On the kink (:math:`\theta_2 = 0`) it picks :math:`\operatorname{sign}(0)=0`.
+    The subgradient method is :func:`course_lib.ode.euler` with the field ``-kink_subgradient``.
+    """
+    A, b, w = _kink(problem)
+    theta = _checks.last_axis("theta", theta, 2)
+    return theta @ A.T - b + w * jnp.sign(theta[..., 1])[..., None] * jnp.array([0.0, 1.0], dtype=theta.dtype)
+
+
+def _hit_time(c0: float, c: np.ndarray, lam: np.ndarray, t_max: float) -> float | None:
+    """First root of y(t) = c0 + sum_i c_i exp(-lam_i t) on (0, t_max], or None (float64 bisection)."""
+    y = lambda t: c0 + np.sum(c * np.exp(-lam * t))  # noqa: E731
+    grid = np.linspace(0.0, t_max, 20001)
+    vals = np.array([y(t) for t in grid])
+    sign0 = np.sign(vals[0])
+    change = np.nonzero(np.sign(vals[1:]) != sign0)[0]
+    if change.size == 0:
+        return None
+    lo, hi = grid[change[0]], grid[change[0] + 1]
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.sign(y(mid)) == sign0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def kink_filippov_solution(problem: Kink, x0: Any, ts: Any) -> jax.Array:
+    r"""The exact solution of :math:`\dot\theta\in-\partial^c J(\theta)` for a :class:`Kink`, at the times ``ts``.
+
+    Off the kink the inclusion is the linear ODE
+    :math:`\dot\theta = -(A\theta - b) - w s e_2`, :math:`s = \operatorname{sign}\theta_2`,
+    solved in closed form, :math:`\theta(t) = \theta^\star_s + e^{-At}(\theta_0 - \theta^\star_s)`
+    with :math:`A\theta^\star_s = b - ws e_2`; the time it reaches
+    :math:`\theta_2 = 0` is found by bisection in float64.  On the kink, when
+    :math:`|(A\theta - b)_2|\le w`, the Filippov solution *slides*: the
+    velocity is the convex combination of the two one-sided fields that is
+    tangent to the line, here :math:`\dot\theta_1 = -(A_{11}\theta_1 - b_1)`,
+    :math:`\theta_2 = 0`, so
+    :math:`\theta_1(t) = \tfrac{b_1}{A_{11}} + e^{-A_{11}(t-\tau)}(\theta_1(\tau) - \tfrac{b_1}{A_{11}})`
+    (it is also the minimal-norm element of :math:`-\partial^c J`).
+    ``x0``: ``(2,)``; ``ts``: ``(m,)`` non-negative.  Returns ``(m, 2)``.
+    Raises ``ValueError`` if the flow crosses the kink instead of sliding.
+    """
+    A, b, w = _kink(problem)
+    A = np.asarray(A, dtype=float)
+    b = np.asarray(b, dtype=float)
+    w = float(w)
+    if A.shape != (2, 2) or b.shape != (2,) or not np.allclose(A, A.T) or np.linalg.eigvalsh(A).min() <= 0:
+        raise ValueError("problem.A must be a symmetric positive definite (2, 2) matrix and problem.b of shape (2,)")
+    _checks.positive("problem.w", w)
+    x0 = np.asarray(_point("x0", x0), dtype=float)
+    if x0.shape != (2,):
+        raise ValueError(f"x0 must have shape (2,), got {x0.shape}")
+    ts_j = _checks.finite_array("ts", ts, ndim=1)
+    tq = np.asarray(ts_j, dtype=float)
+    if np.any(tq < 0):
+        raise ValueError("ts must be non-negative")
+    lam, U = np.linalg.eigh(A)
+    out = np.zeros((tq.size, 2))
+    tau, x_hit = 0.0, x0.copy()
+    if x0[1] != 0.0:
+        s = np.sign(x0[1])
+        star = np.linalg.solve(A, b - w * s * np.array([0.0, 1.0]))
+        coef = U.T @ (x0 - star)  # theta(t) = star + U diag(exp(-lam t)) coef
+
+        def theta(t):
+            return star + U @ (np.exp(-lam * t) * coef)
+
+        t_max = float(tq.max()) + 40.0 / lam.min()  # theta(t) is within e^-40 of star by then
+        hit = _hit_time(star[1], U[1] * coef, lam, t_max)
+        tau = np.inf if hit is None else hit
+        before = tq < tau
+        out[before] = np.array([theta(t) for t in tq[before]]).reshape(-1, 2)
+        if hit is None:
+            return jnp.asarray(out, dtype=ts_j.dtype)
+        x_hit = np.array([theta(tau)[0], 0.0])
+    x1s = b[0] / A[0, 0]
+    for x1 in (x_hit[0], x1s):  # the normal component is affine in theta_1: check both ends
+        if abs(A[1, 0] * x1 - b[1]) > w * (1 + 1e-12):
+            raise ValueError(
+                f"the flow crosses the kink at theta_1 = {x1:.4g} (|(A theta - b)_2| > w): no sliding solution"
+            )
+    after = tq >= tau
+    out[after, 0] = x1s + np.exp(-A[0, 0] * (tq[after] - tau)) * (x_hit[0] - x1s)
+    out[after, 1] = 0.0
+    return jnp.asarray(out, dtype=ts_j.dtype)
 
 
 def _padded(step_sizes: Any, horizon: float, dtype: Any) -> tuple[jax.Array, np.ndarray]:
@@ -91,9 +206,9 @@ def tracking_study(
     r"""Mean (over ``n_chains`` chains) sup tracking error on :math:`[0, T]` of constant-step SA, per step size.
 
     For each :math:`\alpha` in ``step_sizes``: :math:`K = \operatorname{round}(T/\alpha)`
-    steps of :func:`stochastic_approximation` with noise ``sigma`` (key
+    steps of :func:`course_lib.ode.stochastic_approximation` with noise ``sigma`` (key
     ``fold_in(key, i)`` for the ``i``-th step size), compared with
-    :func:`flow_at_times`.  Prediction: order 1 in :math:`\alpha` without
+    :func:`course_lib.ode.flow_at_times`.  Prediction: order 1 in :math:`\alpha` without
     noise (Euler), order 1/2 when the noise dominates (the sum
     :math:`\sum_k\alpha\sigma\xi_k` has standard deviation :math:`\sigma\sqrt{\alpha t}`).
     Returns float64 ``(m,)``.
@@ -113,7 +228,7 @@ def tracking_study(
 def window_study(
     key: jax.Array, field: Field, x0: Any, steps: Any, sigma: float, starts: Any, horizon: float, n_chains: int = 16
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Mean window errors (:func:`window_errors`) over ``n_chains`` runs of :func:`stochastic_approximation`.
+    r"""Mean window errors (:func:`course_lib.ode.window_errors`) over ``n_chains`` runs of :func:`course_lib.ode.stochastic_approximation`.
 
     Returns ``(errors, step_at_start)``, float64 ``(m,)`` each.
     """
@@ -131,10 +246,10 @@ def window_study(
 def heavy_ball_study(field: Field, x0: Any, delta: float, horizon: float, step_sizes: Any) -> np.ndarray:
     r"""Sup distance on :math:`[0, T]` between heavy-ball iterates (at :math:`t_k = k\sqrt\alpha`) and the ODE, per :math:`\alpha`.
 
-    Momentum :math:`\beta = 1-\delta\sqrt\alpha` (:func:`heavy_ball_scaling`);
-    the ODE is solved once by :func:`heavy_ball_flow` on a grid 8 times finer
+    Momentum :math:`\beta = 1-\delta\sqrt\alpha` (:func:`course_lib.ode.heavy_ball_scaling`);
+    the ODE is solved once by :func:`course_lib.ode.heavy_ball_flow` on a grid 8 times finer
     than the smallest :math:`\sqrt\alpha` and read at :math:`t_k` by
-    :func:`interpolate`.  Prediction: order 1/2 in :math:`\alpha` (order 1 in
+    :func:`course_lib.ode.interpolate`.  Prediction: order 1/2 in :math:`\alpha` (order 1 in
     the time step :math:`\sqrt\alpha`).  Returns float64 ``(m,)``.
     """
     field = _field("field", field)
@@ -158,7 +273,7 @@ def heavy_ball_study(field: Field, x0: Any, delta: float, horizon: float, step_s
 def kink_study(problem: Kink, x0: Any, horizon: float, step_sizes: Any) -> np.ndarray:
     r"""Sup distance on :math:`[0,T]` between the subgradient method and the exact sliding solution, per step size.
 
-    The subgradient method is :func:`euler` with the field minus
+    The subgradient method is :func:`course_lib.ode.euler` with the field minus
     :func:`kink_subgradient`; the reference is
     :func:`kink_filippov_solution` at :math:`t_k = k\alpha`.  Prediction: order 1
     (the iterates zig-zag across the kink within :math:`O(\alpha)`).
@@ -213,7 +328,7 @@ def sde_study(
     Returns a dict of float64 ``(m,)`` arrays: ``sgd_mean``, ``sgd_var``,
     ``sde_mean``, ``sde_var`` (Monte Carlo, ``n_paths`` paths) and
     ``sgd_mean_exact``, ``sgd_var_exact``, ``sde_mean_exact``,
-    ``sde_var_exact`` (:func:`quadratic_sgd_moments`, :func:`quadratic_sde_moments`).
+    ``sde_var_exact`` (:func:`course_lib.ode.quadratic_sgd_moments`, :func:`course_lib.ode.quadratic_sde_moments`).
     """
     lam, _, sigma = _quad_args(lam, 1.0, sigma)
     n_paths = _checks.positive_int("n_paths", n_paths)
