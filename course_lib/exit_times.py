@@ -25,7 +25,7 @@ What is here
   Davies--Harte), SGD driven by a given noise sequence (:func:`driven_sgd`),
   the basins of the three humps (:func:`three_humps_basin`) and the exit
   experiment from the middle basin (:func:`basin_exits`);
-* the chapter's widget, :func:`draw_hitting_distribution`.
+* the chapter's widget is :func:`course_lib.chapters.exit_times.draw_hitting_distribution`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from ._deprecation import deprecated_aliases
 
 __all__ = [
     "CostGraph",
@@ -58,8 +59,10 @@ __all__ = [
     "BasinExits",
     "basin_exits",
     "boxplot_rate",
-    "draw_hitting_distribution",
 ]
+
+__getattr__ = deprecated_aliases(
+    __name__, {"draw_hitting_distribution": ("course_lib.chapters.exit_times:draw_hitting_distribution", "0.2")})
 
 
 # ---------------------------------------------------------------------------
@@ -489,43 +492,3 @@ def boxplot_rate(
     ax.set(xlabel=r"$1/\eta$", ylabel=r"hitting time $\eta\tau$ (flow time)", title=title)
     ax.legend(loc="upper left", fontsize=8)
     return fit
-
-
-def draw_hitting_distribution(step: float, *, sigma: float = 15.0, intercept: float = 0.0, n_chains: int = 256,
-                              max_time: float = 6000.0, seed: int = 0):
-    r"""Figure: distribution of the hitting time of the global minimum of the three humps at step ``step``.
-
-    ``n_chains`` chains of SGD with Gaussian noise :math:`\mathcal N(0,\sigma^2 I)`
-    start at the right minimum; target: the ball of radius 0.5 around the global
-    minimum; runs truncated at ``max_time / step`` steps.  Histogram of
-    :math:`\log_{10}\tau`, with the measured (censored) mean and the prediction
-    :math:`\mathbb E\tau \approx e^{a}\,e^{J/\eta}/\eta` marked, :math:`J` from
-    the transition graph and :math:`a` = ``intercept`` (the prefactor, which the
-    large deviation result does not give; fitted in the chapter).
-    """
-    from . import energy
-    from . import landscapes as L
-    from . import noise as noise_mod
-    from . import plotting as cplt
-
-    _checks.positive("step", step)
-    g = three_humps_graph(sigma)
-    J = energy.convergence_energy(g.B, g.target, g.start)
-    x0 = jnp.tile(jnp.asarray(L.THREE_HUMPS_MINIMA[2:3], jnp.float32), (n_chains, 1))
-    sw = hitting_time_sweep(jax.random.PRNGKey(seed), L.three_humps, noise_mod.gaussian(sigma), x0, [float(step)],
-                            centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5, max_time=max_time)
-    t = sw.times[0]
-    mean = sw.means()[0]
-    pred = math.exp(intercept + J / float(step)) / float(step)
-    fig, ax = cplt.subplots(width=7.0, height=3.8)
-    hit = t[t >= 0]
-    if hit.size:
-        ax.hist(np.log10(np.maximum(hit, 1)), bins=30, color=cplt.OKABE_ITO[0], alpha=0.8,
-                label=f"{hit.size} of {t.size} chains hit")
-    ax.axvline(math.log10(mean), color="k", lw=2, label=f"measured mean {mean:.3g} steps")
-    ax.axvline(math.log10(pred), color=cplt.OKABE_ITO[3], lw=2, ls="--",
-               label=rf"predicted $e^{{a}}e^{{J/\eta}}/\eta$ = {pred:.3g}")
-    ax.set(xlabel=r"$\log_{10}\tau$ (steps)", ylabel="number of chains",
-           title=rf"$\eta$ = {float(step):.4f}, $J/\eta$ = {J / float(step):.2f}, $\sigma$ = {sigma:g}")
-    ax.legend(loc="upper left", fontsize=8)
-    return fig
