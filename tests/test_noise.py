@@ -142,11 +142,28 @@ def test_shapes_and_dtype():
 
 
 def test_kinds_constant():
-    assert set(N.KINDS) == {"gaussian", "power_law", "minibatch", "heavy_tailed", "given"}
+    assert set(N.KINDS) == {"gaussian", "power_law", "minibatch", "heavy_tailed", "state_dependent", "given"}
     prob = L.least_squares(jax.random.PRNGKey(0), 4, 2)
     built = {N.gaussian(1.0).kind, N.power_law(1.0).kind, N.heavy_tailed(1.0).kind, N.minibatch(prob, 1).kind,
-             N.given(jnp.zeros((3, 4, 2))).kind}
+             N.given(jnp.zeros((3, 4, 2))).kind, N.state_dependent(_half_norm).kind}
     assert built == set(N.KINDS)
+
+
+def _half_norm(X, params=None):
+    return 0.5 * jnp.sqrt(jnp.sum(X**2, -1))
+
+
+def _scaled(X, params):
+    return params[0] + params[1] * X[:, 0]
+
+
+def test_state_dependent_noise_has_the_given_level():
+    x = np.array([3.0, 4.0])  # s(x) = 1 + 0.5 * 3 = 2.5
+    Z = _draw(N.state_dependent(_scaled, jnp.array([1.0, 0.5])), x)
+    _check_mean_cov(Z, 2.5**2 * np.eye(2))
+    assert N.state_dependent(_half_norm).scale is _half_norm
+    with pytest.raises(ValueError, match="scale"):
+        N.state_dependent(3.0)
 
 
 def test_sample_is_draw_then_apply():
