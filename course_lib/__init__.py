@@ -4,8 +4,10 @@ One module per concept:
 
 * :mod:`course_lib.landscapes` -- test functions and finite-sum problems;
 * :mod:`course_lib.noise` -- zero-mean gradient-noise models;
-* :mod:`course_lib.simulate` -- many SGD chains: trajectories, occupation
-  histograms, hitting times;
+* :mod:`course_lib.simulate` -- the package's one noisy-iteration engine: many
+  chains of SGD or stochastic approximation, with step schedules, any noise
+  model, stopping sets; trajectories, occupation histograms, hitting times;
+* :mod:`course_lib.divergence` -- the one divergence policy (frozen, flagged, warn or raise);
 * :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA, accelerated
   methods on finite sums, their bounds, and a scikit-learn cross-check;
 * :mod:`course_lib.autodiff` -- a small forward- and reverse-mode AD, with operation counts;
@@ -21,7 +23,8 @@ One module per concept:
 * :mod:`course_lib.langevin` -- mean-field Langevin dynamics: noisy particles, entropy, free energy;
 * :mod:`course_lib.nonsmooth` -- Clarke subdifferentials, backprop artifacts, subgradient methods;
 * :mod:`course_lib.ode` -- the ODE method: gradient flows, tracking errors, sliding, heavy ball, SDE;
-* :mod:`course_lib.energy` -- transition graphs, energies and the Boltzmann--Gibbs law of constant-step SGD;
+* :mod:`course_lib.energy` -- transition graphs and energies of critical components (Freidlin--Wentzell);
+* :mod:`course_lib.gibbs` -- the Boltzmann--Gibbs law of constant-step SGD: predictions against simulations;
 * :mod:`course_lib.exit_times` -- hitting times of the global minimisers, their rate
   :math:`J(x)`, bounds, non-Gaussian noise;
 * :mod:`course_lib.averaging` -- Polyak--Ruppert averaging, escaping strict saddles,
@@ -29,7 +32,9 @@ One module per concept:
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
 * :mod:`course_lib.grading` -- readable feedback for exercises and batch grading;
-* :mod:`course_lib.progress` -- progress bars for long computations in live Jupyter.
+* :mod:`course_lib.progress` -- progress bars for long computations in live Jupyter;
+* :mod:`course_lib.chapters` -- the chapter layer: one module per chapter with its
+  studies, toy set-ups and widgets (thin calls of the modules above).
 
 Everything runs on the CPU by default.
 """
@@ -41,9 +46,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from . import landscapes, noise, simulate  # noqa: E402  (light, JAX only)
+from . import divergence, landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters")
 
 
 def __getattr__(name: str) -> Any:
@@ -53,4 +58,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
 
 
-__all__ = ["landscapes", "noise", "simulate", *_LAZY, "__version__"]
+__all__ = ["divergence", "landscapes", "noise", "simulate", *_LAZY, "__version__"]

@@ -30,10 +30,13 @@ What is here
   classification), :func:`flow_connections` (which critical points a gradient
   flow line joins), :func:`transition_costs` (closed forms for gradient
   systems with Gaussian or power-law noise), :func:`gaussian_action`;
-* predictions: :func:`gibbs_weights`, :func:`laplace_weights`,
-  :func:`gibbs_density`, :func:`mass_near`;
-* the two-well example with two noise levels: :func:`two_well`,
-  :func:`two_well_occupation`, :func:`two_well_stationary`.
+
+The predictions these energies make (Gibbs weights and densities, the
+comparison with a simulation) are in :mod:`course_lib.gibbs`; the two-well
+example with two noise levels and the chapter's widget in
+:mod:`course_lib.chapters.long_run`.  Their old names here (and ``mass_near``,
+now :func:`course_lib.gibbs.grid_mass_near`) still work, with a
+:class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from ._deprecation import deprecated_aliases
 
 __all__ = [
     "check_costs",
@@ -66,20 +70,20 @@ __all__ = [
     "transition_costs",
     "gaussian_action",
     "gradient_flow_path",
-    "gibbs_weights",
-    "laplace_weights",
-    "gibbs_density",
-    "mass_near",
-    "sample_grid",
-    "GibbsComparison",
-    "compare_with_gibbs",
-    "draw_gibbs_comparison",
-    "two_well",
-    "two_well_noise",
-    "two_well_critical",
-    "two_well_occupation",
-    "two_well_stationary",
 ]
+
+_TO_GIBBS = ("gibbs_weights", "laplace_weights", "gibbs_density", "grid_mass_near", "sample_grid", "GibbsComparison",
+             "compare_with_gibbs")
+_MOVED = ("two_well", "two_well_noise", "two_well_critical", "two_well_occupation", "two_well_stationary",
+          "draw_gibbs_comparison", "NOISE_MODELS")
+__getattr__ = deprecated_aliases(
+    __name__,
+    {
+        "mass_near": ("course_lib.gibbs:grid_mass_near", "0.2"),
+        **{n: (f"course_lib.gibbs:{n}", "0.2") for n in _TO_GIBBS},
+        **{n: (f"course_lib.chapters.long_run:{n}", "0.2") for n in _MOVED},
+    },
+)
 
 
 # ---------------------------------------------------------------------------
@@ -533,364 +537,3 @@ def gaussian_action(f: Callable[[jax.Array], jax.Array], path: Any, duration: fl
     vel = (P[1:] - P[:-1]) / dt
     g = jax.vmap(jax.grad(f))(mid)
     return float(jnp.sum(jnp.sum((vel + g) ** 2, axis=-1)) * dt / (2.0 * float(sigma) ** 2))
-
-
-# ---------------------------------------------------------------------------
-# predictions
-# ---------------------------------------------------------------------------
-
-
-def gibbs_weights(E: Any, step: float) -> np.ndarray:
-    r"""Boltzmann--Gibbs weights :math:`\mu(K_i) = e^{-E_i/\eta}/\sum_j e^{-E_j/\eta}`, shape ``(p,)``."""
-    E = np.asarray(E, dtype=float)
-    _checks.positive("step", step)
-    if E.ndim != 1 or np.isnan(E).any():
-        raise ValueError(f"E must be a 1-D array of energies, got shape {E.shape}")
-    a = -(E - E.min()) / float(step)
-    w = np.exp(a)
-    return w / w.sum()
-
-
-def laplace_weights(values: Any, hessians: Any, sigma: float, step: float, noise: str = "gaussian") -> np.ndarray:
-    r"""Masses near the minima from Laplace's method on the Gibbs density, shape ``(m,)``.
-
-    Gaussian noise: density :math:`\propto e^{-2f(x)/(\sigma^2\eta)}`, so the mass
-    near a minimum :math:`K_i` is
-    :math:`\propto e^{-2f(K_i)/(\sigma^2\eta)}\,\det(\nabla^2 f(K_i))^{-1/2}`.
-    Power-law noise: :math:`\log f` replaces :math:`f`, so
-    :math:`\propto f(K_i)^{-2/(\sigma^2\eta)}\det(\nabla^2 f(K_i)/f(K_i))^{-1/2}`.
-    ``values``: ``(m,)`` :math:`f` at the minima; ``hessians``: ``(m, d, d)``.
-    Normalised to sum to one over the given minima.
-    """
-    v = np.asarray(values, dtype=float)
-    H = np.asarray(hessians, dtype=float)
-    if v.ndim != 1 or H.shape[:1] != v.shape or H.ndim != 3:
-        raise ValueError(f"values must be (m,) and hessians (m, d, d), got {v.shape} and {H.shape}")
-    _checks.positive("sigma", sigma)
-    _checks.positive("step", step)
-    _checks.one_of("noise", noise, ("gaussian", "power_law"))
-    t = 2.0 / (float(sigma) ** 2 * float(step))
-    if noise == "gaussian":
-        log_w = -t * v - 0.5 * np.log(np.linalg.det(H))
-    else:
-        if (v <= 0).any():
-            raise ValueError("values must be > 0 for power-law noise")
-        log_w = -t * np.log(v) - 0.5 * np.log(np.linalg.det(H / v[:, None, None]))
-    log_w -= log_w.max()
-    w = np.exp(log_w)
-    return w / w.sum()
-
-
-def gibbs_density(
-    f: Callable[[Any], Any],
-    edges: Sequence[Any],
-    sigma: float,
-    step: float,
-    noise: str = "gaussian",
-    shift: float = 0.0,
-    oversample: int = 4,
-) -> np.ndarray:
-    r"""The Gibbs law integrated over the cells of a 2-D grid: probabilities ``(n_x, n_y)`` summing to one.
-
-    Evaluated at the cell centres of ``edges`` (two arrays of bin edges, as in
-    :class:`course_lib.simulate.Histogram`), for the diffusion approximation
-    :math:`dX = -\nabla f\,dt + \sqrt{\eta}\,\Sigma(X)^{1/2} dW` of SGD:
-
-    * ``"gaussian"``: :math:`p(x)\propto e^{-2f(x)/(\sigma^2\eta)}`;
-    * ``"power_law"``, noise :math:`\mathcal N(0, \sigma^2 g(x) I)` with
-      :math:`g = f + \text{shift} > 0`: :math:`p(x)\propto g(x)^{-1-2/(\sigma^2\eta)}`
-      (the :math:`-1` is the Itô correction of a state-dependent noise; the
-      large-deviation energy only sees the exponent :math:`2/(\sigma^2\eta)`).
-
-    Each cell's probability is the mean of the density at ``oversample`` x
-    ``oversample`` points inside it (the density can vary within a cell).
-    """
-    _checks.positive("sigma", sigma)
-    _checks.positive("step", step)
-    _checks.one_of("noise", noise, ("gaussian", "power_law"))
-    if len(edges) != 2:
-        raise ValueError("edges must hold two arrays of bin edges")
-    s = _checks.positive_int("oversample", oversample)
-    ex, ey = (np.asarray(e, dtype=float) for e in edges)
-    sub = (np.arange(s) + 0.5) / s
-    cx = (ex[:-1, None] + sub[None] * np.diff(ex)[:, None]).ravel()
-    cy = (ey[:-1, None] + sub[None] * np.diff(ey)[:, None]).ravel()
-    Xc, Yc = np.meshgrid(cx, cy, indexing="ij")
-    F = np.asarray(f(jnp.asarray(np.stack([Xc, Yc], -1))), dtype=float)
-    t = 2.0 / (float(sigma) ** 2 * float(step))
-    if noise == "gaussian":
-        log_p = -t * F
-    else:
-        g = F + float(shift)
-        if (g <= 0).any():
-            raise ValueError("shift must make f + shift > 0 on the grid for power-law noise")
-        log_p = -(1.0 + t) * np.log(g)
-    log_p -= log_p.max()
-    p = np.exp(log_p).reshape(ex.size - 1, s, ey.size - 1, s).sum(axis=(1, 3))
-    return p / p.sum()
-
-
-def mass_near(probs: Any, edges: Sequence[Any], centers: Any, radius: float) -> np.ndarray:
-    r"""Mass of a 2-D grid of cell probabilities within ``radius`` of each centre, shape ``(k,)``.
-
-    ``probs``: ``(n_x, n_y)`` (e.g. ``hist.counts / hist.n_samples`` or
-    :func:`gibbs_density`); ``edges``: the two edge arrays; ``centers``: ``(k, 2)``.
-    A cell counts for a centre when the cell's centre is within ``radius``.
-    """
-    P = np.asarray(probs, dtype=float)
-    C = np.asarray(centers, dtype=float)
-    _checks.positive("radius", radius)
-    if P.ndim != 2 or C.ndim != 2 or C.shape[1] != 2:
-        raise ValueError(f"probs must be (n_x, n_y) and centers (k, 2), got {P.shape} and {C.shape}")
-    cx, cy = (0.5 * (np.asarray(e[1:]) + np.asarray(e[:-1])) for e in edges)
-    Xc, Yc = np.meshgrid(cx, cy, indexing="ij")
-    return np.array([P[(Xc - a) ** 2 + (Yc - b) ** 2 <= radius**2].sum() for a, b in C])
-
-
-def sample_grid(key: jax.Array, probs: Any, edges: Sequence[Any], n: int) -> jax.Array:
-    r"""``n`` points drawn from a 2-D grid law: a cell with probability ``probs``, then uniformly in it.
-
-    ``probs``: ``(n_x, n_y)`` summing to one (e.g. :func:`gibbs_density`);
-    ``edges``: the two edge arrays.  Returns ``(n, 2)`` float32.
-    """
-    P = np.asarray(probs, dtype=float)
-    n = _checks.positive_int("n", n)
-    if P.ndim != 2 or (P < 0).any() or not np.isclose(P.sum(), 1.0):
-        raise ValueError("probs must be a (n_x, n_y) array of probabilities summing to one")
-    ex, ey = (np.asarray(e, dtype=float) for e in edges)
-    k1, k2 = jax.random.split(key)
-    # inverse CDF (cumsum + search): O(n log cells) memory-light; categorical's Gumbel trick would
-    # materialise an (n, cells) array (8000 x 6400 floats, about 1 GiB with its temporaries)
-    cell = jax.random.choice(k1, P.size, shape=(n,), p=jnp.asarray(P.ravel(), jnp.float32))
-    i, j = cell // P.shape[1], cell % P.shape[1]
-    u = jax.random.uniform(k2, (n, 2))
-    lo = jnp.stack([jnp.asarray(ex[:-1])[i], jnp.asarray(ey[:-1])[j]], -1)
-    width = jnp.asarray([ex[1] - ex[0], ey[1] - ey[0]])
-    return (lo + u * width).astype(jnp.float32)
-
-
-class GibbsComparison(NamedTuple):
-    r"""Result of :func:`compare_with_gibbs`.
-
-    ``hist``: the :class:`course_lib.simulate.Histogram` of the iterates;
-    ``probs``: ``(n_x, n_y)`` Gibbs cell probabilities (:func:`gibbs_density`);
-    ``occupation``: ``(n_x, n_y)`` occupation fractions *within* the window;
-    ``tv``: total variation distance :math:`\frac12\sum|\text{occupation} - \text{probs}|`.
-    """
-
-    hist: Any
-    probs: np.ndarray
-    occupation: np.ndarray
-    tv: float
-
-
-_SHIFTED: dict[tuple[Any, float], Callable] = {}
-
-
-def _shifted(f: Callable, shift: float) -> Callable:
-    """``f + shift`` as one cached function object (so the simulators do not recompile)."""
-    if shift == 0.0:
-        return f
-    key = (f, float(shift))
-    if key not in _SHIFTED:
-        _SHIFTED[key] = lambda x: f(x) + key[1]
-    return _SHIFTED[key]
-
-
-def compare_with_gibbs(
-    key: jax.Array,
-    f: Callable[[jax.Array], jax.Array],
-    *,
-    sigma: float,
-    step: float,
-    noise: str = "gaussian",
-    shift: float = 0.0,
-    n_chains: int = 10_000,
-    n_steps: int = 2000,
-    burn_in: int | None = None,
-    x0: Any = None,
-    low: Sequence[float] = (-6.0, -6.0),
-    high: Sequence[float] = (6.0, 6.0),
-    n_bins: int = 80,
-) -> GibbsComparison:
-    r"""Simulate SGD on a 2-D landscape and compare its occupation with the Gibbs law.
-
-    ``noise="gaussian"``: :math:`Z\sim\mathcal N(0,\sigma^2 I)` on ``f``;
-    ``noise="power_law"``: :math:`Z\sim\mathcal N(0,\sigma^2 (f + \text{shift}) I)`
-    (SGD runs on ``f + shift``, which has the same gradient).  Chains start at
-    ``x0`` (``(n_chains, 2)``), or, if ``None``, are drawn from the Gibbs law
-    itself (:func:`sample_grid`): then the occupation can only drift away from
-    the prediction, and the distance measures how far the law is from
-    invariant.  ``burn_in`` defaults to ``n_steps // 4``.  Traced step and
-    noise level: no recompilation across calls with the same sizes.
-    """
-    from . import noise as noise_mod
-    from . import simulate
-
-    _checks.one_of("noise", noise, ("gaussian", "power_law"))
-    n_chains = _checks.positive_int("n_chains", n_chains)
-    n_steps = _checks.positive_int("n_steps", n_steps)
-    objective = f if noise == "gaussian" else _shifted(f, shift)
-    model = noise_mod.gaussian(sigma) if noise == "gaussian" else noise_mod.power_law(sigma)
-    edges = tuple(np.linspace(lo, hi, n_bins + 1) for lo, hi in zip(low, high))
-    probs = gibbs_density(f, edges, sigma, step, noise, shift)
-    k0, k1 = jax.random.split(key)
-    if x0 is None:
-        x0 = sample_grid(k0, probs, edges, n_chains)
-    hist = simulate.occupation_histogram(
-        k1, objective, model, x0, step, n_steps, low=jnp.asarray(low), high=jnp.asarray(high), n_bins=n_bins,
-        burn_in=n_steps // 4 if burn_in is None else burn_in,
-    )
-    occ = hist.counts / max(hist.counts.sum(), 1)
-    return GibbsComparison(hist, probs, occ, float(0.5 * np.abs(occ - probs).sum()))
-
-
-# ---------------------------------------------------------------------------
-# the two-well example: energy minimiser != minimiser of f
-# ---------------------------------------------------------------------------
-
-
-def two_well(x: Any, tilt: float = 0.25) -> Any:
-    r"""Tilted double well :math:`f(x) = (x^2 - 1)^2 + \text{tilt}\cdot x` on :math:`\mathbb R`.
-
-    With ``tilt > 0`` the left minimum (near :math:`-1`) is the global one, the
-    right one (near :math:`+1`) is shallower; the barrier top is near :math:`0`.
-    """
-    return (x**2 - 1.0) ** 2 + tilt * x
-
-
-def two_well_noise(x: Any, sigma1: Any, sigma2: Any, width: float = 0.05) -> Any:
-    r"""Noise level :math:`s(x)`: :math:`\sigma_1` left of the barrier, :math:`\sigma_2` right of it
-    (a smooth switch of ``width`` around the barrier top :math:`y` of :func:`two_well`)."""
-    y = two_well_critical()[1]
-    w = 0.5 * (1.0 + jnp.tanh((x - y) / width))
-    return (1.0 - w) * sigma1 + w * sigma2
-
-
-def two_well_critical(tilt: float = 0.25) -> np.ndarray:
-    """The three critical points of :func:`two_well`, shape ``(3,)``: left minimum, barrier top, right minimum."""
-    return np.sort(np.real(np.roots([4.0, 0.0, -4.0, tilt])))
-
-
-@partial(jax.jit, static_argnames=("n_steps",))
-def _two_well_run(key, x0, sigma1, sigma2, step, n_steps, y):
-    df = jax.vmap(jax.grad(two_well))
-
-    def body(carry, k):
-        x, count = carry
-        z = jax.random.normal(jax.random.fold_in(key, k), x.shape)
-        x = x - step * (df(x) + two_well_noise(x, sigma1, sigma2) * z)
-        return (x, count + (x > y)), None
-
-    (x, count), _ = jax.lax.scan(body, (x0, jnp.zeros(x0.shape, jnp.int32)), jnp.arange(n_steps))
-    return x, count
-
-
-def two_well_occupation(
-    key: jax.Array, sigma1: float, sigma2: float, step: float, n_chains: int = 2000, n_steps: int = 4000
-) -> float:
-    r"""Fraction of time that 1-D SGD on :func:`two_well` spends right of the barrier.
-
-    Runs ``n_chains`` chains of :math:`x_{t+1} = x_t - \eta[f'(x_t) + s(x_t)\xi_t]`,
-    :math:`\xi_t\sim\mathcal N(0,1)`, :math:`s` = :func:`two_well_noise`, for
-    ``n_steps`` steps, all starting at the *global* minimum (left); the first
-    quarter of the steps is discarded (burn-in).  ``sigma1``, ``sigma2``, ``step`` are traced
-    (no recompilation).  Raises ``FloatingPointError`` if a chain diverges.
-    """
-    n_chains = _checks.positive_int("n_chains", n_chains)
-    n_steps = _checks.positive_int("n_steps", n_steps)
-    for name, v in (("sigma1", sigma1), ("sigma2", sigma2), ("step", step)):
-        _checks.positive(name, v)
-    xl, y, xr = two_well_critical()
-    x0 = jnp.full((n_chains,), xl, jnp.float32)
-    burn = n_steps // 4
-    k1, k2 = jax.random.split(key)
-    x, _ = _two_well_run(k1, x0, sigma1, sigma2, step, burn, y)
-    x, count = _two_well_run(k2, x, sigma1, sigma2, step, n_steps - burn, y)
-    if not bool(jnp.all(jnp.isfinite(x))):
-        raise FloatingPointError("two_well_occupation: some chains diverged; use a smaller step")
-    return float(jnp.mean(count) / (n_steps - burn))
-
-
-def two_well_stationary(sigma1: float, sigma2: float, step: float, n_grid: int = 20_001) -> dict[str, float]:
-    r"""Predictions for :func:`two_well_occupation`.
-
-    Returns ``{"right_mass": ..., "E_left": ..., "E_right": ...}``: the mass
-    right of the barrier under the stationary law of the diffusion
-    :math:`dX = -f'(X)dt + \sqrt{\eta}\,s(X)\,dW`,
-    :math:`p(x)\propto s(x)^{-2}\exp(-\int^x 2f'(u)/(\eta s(u)^2)\,du)` (quadrature on
-    :math:`[-2.5, 2.5]`), and the energies :math:`E_{\text{left}} = 2(f(y)-f(x_r))/\sigma_2^2`,
-    :math:`E_{\text{right}} = 2(f(y)-f(x_l))/\sigma_1^2` of the two minima.
-    """
-    for name, v in (("sigma1", sigma1), ("sigma2", sigma2), ("step", step)):
-        _checks.positive(name, v)
-    xl, y, xr = two_well_critical()
-    x = np.linspace(-2.5, 2.5, n_grid)
-    s = np.asarray(two_well_noise(jnp.asarray(x), sigma1, sigma2), dtype=float)
-    dfdx = 4 * x**3 - 4 * x + 0.25
-    integrand = 2.0 * dfdx / (float(step) * s**2)
-    phi = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * np.diff(x))])
-    log_p = -phi - 2.0 * np.log(s)
-    p = np.exp(log_p - log_p.max())
-    f = lambda u: float(two_well(u))  # noqa: E731
-    return {
-        "right_mass": float(p[x > y].sum() / p.sum()),
-        "E_left": 2.0 * (f(y) - f(xr)) / float(sigma2) ** 2,
-        "E_right": 2.0 * (f(y) - f(xl)) / float(sigma1) ** 2,
-    }
-
-
-# ---------------------------------------------------------------------------
-# the chapter's widget
-# ---------------------------------------------------------------------------
-
-NOISE_MODELS = ("gaussian", "power_law")
-
-
-def draw_gibbs_comparison(step: float, sigma: float, noise_index: int, *, n_chains: int = 8000, n_steps: int = 3000):
-    r"""Figure: SGD on Himmelblau's function against the Gibbs prediction.
-
-    ``noise_index`` picks the model in ``("gaussian", "power_law")`` (power law:
-    :math:`\mathcal N(0, \sigma^2 (f + 1) I)`).  Chains start in equal numbers at
-    the four minima and run ``n_steps`` steps.  Left: occupation density of the
-    iterates (log colour scale) with the contour lines of the predicted density;
-    right: mass within distance 1 of each minimum, simulated (bars) and
-    predicted by the Gibbs law (diamonds).  Returns the matplotlib Figure.
-    """
-    from . import landscapes as L
-    from . import plotting as cplt
-
-    kind = NOISE_MODELS[int(noise_index)]
-    shift = 1.0 if kind == "power_law" else 0.0
-    minima = L.HIMMELBLAU_MINIMA
-    x0 = jnp.tile(jnp.asarray(minima, jnp.float32), (n_chains // 4, 1))
-    import warnings
-
-    from .simulate import DivergenceWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DivergenceWarning)
-        cmp = compare_with_gibbs(jax.random.PRNGKey(0), L.himmelblau, sigma=sigma, step=step, noise=kind, shift=shift,
-                                 n_chains=n_chains // 4 * 4, n_steps=n_steps, x0=x0, n_bins=60)
-    edges = cmp.hist.edges
-    ms = mass_near(cmp.occupation, edges, minima, 1.0)
-    mp = mass_near(cmp.probs, edges, minima, 1.0)
-    fig, (ax1, ax2) = cplt.subplots(1, 2, width=10.0, height=4.2, gridspec_kw={"width_ratios": [1.25, 1]})
-    cplt.histogram2d(ax1, cmp.hist)
-    cx, cy = (0.5 * (e[1:] + e[:-1]) for e in edges)
-    levels = np.geomspace(max(cmp.probs.max() * 1e-3, 1e-300), cmp.probs.max(), 6)
-    ax1.contour(cx, cy, cmp.probs.T, levels=levels, colors="white", linewidths=0.8)
-    cplt.mark_points(ax1, minima, color="#D55E00", size=6)
-    ax1.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal",
-            title=f"{kind.replace('_', '-')} noise: iterates (colour), Gibbs (lines)")
-    idx = np.arange(4)
-    ax2.bar(idx, ms, width=0.6, label="simulated", color="#0072B2")
-    ax2.plot(idx, mp / max(mp.sum(), 1e-300) * ms.sum() if ms.sum() > 0 else mp, "D", color="#D55E00", ms=8,
-             label="Gibbs prediction")
-    ax2.set_xticks(idx, [f"({a:.1f}, {b:.1f})" for a, b in minima], rotation=20)
-    n_div = int(cmp.hist.diverged.sum())
-    ax2.set(xlabel="minimum", ylabel="mass within distance 1",
-            title=f"TV distance {cmp.tv:.3f}" + (f", {n_div} chains diverged" if n_div else ""))
-    ax2.set_ylim(0, 1.3 * max(float(ms.max()), float(mp.max() / max(mp.sum(), 1e-300) * ms.sum()), 1e-3))
-    ax2.legend(loc="upper center", ncol=2)
-    return fig

@@ -25,14 +25,13 @@ What is here
   Davies--Harte), SGD driven by a given noise sequence (:func:`driven_sgd`),
   the basins of the three humps (:func:`three_humps_basin`) and the exit
   experiment from the middle basin (:func:`basin_exits`);
-* the chapter's widget, :func:`draw_hitting_distribution`.
+* the chapter's widget is :func:`course_lib.chapters.exit_times.draw_hitting_distribution`.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
@@ -40,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from ._deprecation import deprecated_aliases
 
 __all__ = [
     "CostGraph",
@@ -59,8 +59,10 @@ __all__ = [
     "BasinExits",
     "basin_exits",
     "boxplot_rate",
-    "draw_hitting_distribution",
 ]
+
+__getattr__ = deprecated_aliases(
+    __name__, {"draw_hitting_distribution": ("course_lib.chapters.exit_times:draw_hitting_distribution", "0.2")})
 
 
 # ---------------------------------------------------------------------------
@@ -375,21 +377,6 @@ def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...
     return (T * math.sqrt((float(df) - 2.0) / float(df))).astype(jnp.float32)
 
 
-@partial(jax.jit, static_argnames=("objective",))
-def _driven(objective, x0, draws, step, sigma, clip):
-    g = jax.vmap(jax.grad(objective))
-
-    def body(X, G):
-        Z = sigma * G
-        nrm = jnp.linalg.norm(Z, axis=-1, keepdims=True)
-        Z = Z * jnp.minimum(1.0, clip / jnp.maximum(nrm, 1e-30))
-        X = X - step * (g(X) + Z)
-        return X, X
-
-    _, xs = jax.lax.scan(body, x0, draws)
-    return xs
-
-
 def driven_sgd(
     objective: Callable[[jax.Array], jax.Array], x0: Any, draws: Any, step: float, sigma: float, *, clip: float = np.inf
 ) -> jax.Array:
@@ -400,22 +387,24 @@ def driven_sgd(
     :func:`student_noise`); the noise vector :math:`\sigma G_t` of each chain is
     truncated to norm at most ``clip``.  Returns the iterates
     :math:`x_1..x_T`, ``(T, n, d)``.  ``step``, ``sigma`` and ``clip`` are traced.
-    Raises ``FloatingPointError`` if an iterate is not finite.
+    A thin call of the engine, :func:`course_lib.simulate.trajectories` with
+    :func:`course_lib.noise.given` increments; raises
+    :class:`~course_lib.divergence.DivergenceError` (a ``FloatingPointError``)
+    if a chain leaves the domain.
     """
-    x0 = _checks.finite_array("x0", x0, ndim=2)
+    from . import noise, simulate
+
+    x0 = _checks.finite_array("x0", x0, ndim=2).astype(jnp.float32)
     D = jnp.asarray(draws)
     if D.ndim != 3 or D.shape[1:] != x0.shape:
         raise ValueError(f"draws must have shape (T, {x0.shape[0]}, {x0.shape[1]}), got {tuple(D.shape)}")
     _checks.positive("step", step)
     _checks.nonnegative("sigma", sigma)
     _checks.positive("clip", clip if np.isfinite(clip) else 1.0)
-    xs = _driven(objective, x0.astype(jnp.float32), D.astype(jnp.float32), float(step), float(sigma),
-                 jnp.float32(clip if np.isfinite(clip) else 3.0e38))
-    bad = ~jnp.all(jnp.isfinite(xs), axis=(0, 2))
-    if bool(jnp.any(bad)):
-        raise FloatingPointError(f"driven_sgd: {int(bad.sum())} of {x0.shape[0]} chains diverged; "
-                                 "use a smaller step or truncate the noise (clip)")
-    return xs
+    model = noise.given(D.astype(jnp.float32), float(sigma), clip=float(clip))
+    run = simulate.trajectories(jax.random.PRNGKey(0), objective, model, x0, float(step), D.shape[0],
+                                on_divergence="raise")
+    return jnp.asarray(run.xs[1:])
 
 
 def three_humps_basin(X: Any) -> jax.Array:
@@ -503,43 +492,3 @@ def boxplot_rate(
     ax.set(xlabel=r"$1/\eta$", ylabel=r"hitting time $\eta\tau$ (flow time)", title=title)
     ax.legend(loc="upper left", fontsize=8)
     return fit
-
-
-def draw_hitting_distribution(step: float, *, sigma: float = 15.0, intercept: float = 0.0, n_chains: int = 256,
-                              max_time: float = 6000.0, seed: int = 0):
-    r"""Figure: distribution of the hitting time of the global minimum of the three humps at step ``step``.
-
-    ``n_chains`` chains of SGD with Gaussian noise :math:`\mathcal N(0,\sigma^2 I)`
-    start at the right minimum; target: the ball of radius 0.5 around the global
-    minimum; runs truncated at ``max_time / step`` steps.  Histogram of
-    :math:`\log_{10}\tau`, with the measured (censored) mean and the prediction
-    :math:`\mathbb E\tau \approx e^{a}\,e^{J/\eta}/\eta` marked, :math:`J` from
-    the transition graph and :math:`a` = ``intercept`` (the prefactor, which the
-    large deviation result does not give; fitted in the chapter).
-    """
-    from . import energy
-    from . import landscapes as L
-    from . import noise as noise_mod
-    from . import plotting as cplt
-
-    _checks.positive("step", step)
-    g = three_humps_graph(sigma)
-    J = energy.convergence_energy(g.B, g.target, g.start)
-    x0 = jnp.tile(jnp.asarray(L.THREE_HUMPS_MINIMA[2:3], jnp.float32), (n_chains, 1))
-    sw = hitting_time_sweep(jax.random.PRNGKey(seed), L.three_humps, noise_mod.gaussian(sigma), x0, [float(step)],
-                            centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5, max_time=max_time)
-    t = sw.times[0]
-    mean = sw.means()[0]
-    pred = math.exp(intercept + J / float(step)) / float(step)
-    fig, ax = cplt.subplots(width=7.0, height=3.8)
-    hit = t[t >= 0]
-    if hit.size:
-        ax.hist(np.log10(np.maximum(hit, 1)), bins=30, color=cplt.OKABE_ITO[0], alpha=0.8,
-                label=f"{hit.size} of {t.size} chains hit")
-    ax.axvline(math.log10(mean), color="k", lw=2, label=f"measured mean {mean:.3g} steps")
-    ax.axvline(math.log10(pred), color=cplt.OKABE_ITO[3], lw=2, ls="--",
-               label=rf"predicted $e^{{a}}e^{{J/\eta}}/\eta$ = {pred:.3g}")
-    ax.set(xlabel=r"$\log_{10}\tau$ (steps)", ylabel="number of chains",
-           title=rf"$\eta$ = {float(step):.4f}, $J/\eta$ = {J / float(step):.2f}, $\sigma$ = {sigma:g}")
-    ax.legend(loc="upper left", fontsize=8)
-    return fig

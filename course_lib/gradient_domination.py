@@ -193,22 +193,12 @@ class FlowRun(NamedTuple):
     values: jax.Array
 
 
-@partial(jax.jit, static_argnames=("f", "n_steps"))
 def _flow(f, theta0, t_final, n_steps):
-    g = jax.grad(f)
-    h = t_final / n_steps
+    """The package's one RK4 (:func:`course_lib.ode.flow`'s integrator) on :math:`v = -\\nabla f`."""
+    from . import ode
 
-    def body(th, _):
-        k1 = -g(th)
-        k2 = -g(th + 0.5 * h * k1)
-        k3 = -g(th + 0.5 * h * k2)
-        k4 = -g(th + h * k3)
-        th = th + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-        return th, th
-
-    _, ths = jax.lax.scan(body, theta0, None, length=n_steps)
-    iterates = jnp.concatenate([theta0[None], ths])
-    return jnp.linspace(0.0, t_final, n_steps + 1), iterates, jax.vmap(f)(iterates)
+    ts, iterates = ode._flow(ode.gradient_field(f), theta0, t_final, n_steps)
+    return ts, iterates, jax.vmap(f)(iterates)
 
 
 def gradient_flow(f: Callable[[Any], Any], theta0: Any, t_final: Any, n_steps: int = 1000) -> FlowRun:
@@ -227,8 +217,10 @@ def gradient_flow(f: Callable[[Any], Any], theta0: Any, t_final: Any, n_steps: i
     n_steps = _checks.positive_int("n_steps", n_steps)
     run = FlowRun(*_flow(f, theta0, jnp.asarray(t_final, theta0.dtype), n_steps))
     if not bool(jnp.all(jnp.isfinite(run.values))):
-        raise ValueError("gradient_flow diverged: the Runge-Kutta step t_final / n_steps is too large for f; "
-                         "increase n_steps")
+        from .divergence import DivergenceError  # a ValueError too, as before
+
+        raise DivergenceError("gradient_flow diverged: the Runge-Kutta step t_final / n_steps is too large for f; "
+                              "increase n_steps")
     return run
 
 
@@ -462,7 +454,9 @@ def sgd_least_squares(A: Any, b: Any, theta0: Any, step: Any, n_steps: int, key:
     n_runs = _checks.positive_int("n_runs", n_runs)
     vals = _sgd_ls(A, b, theta0, jnp.asarray(step, A.dtype), key, n_steps, n_runs)
     if not bool(jnp.all(jnp.isfinite(vals))):
-        raise ValueError("sgd_least_squares diverged: reduce step (the theory needs step <= lam / (2 L^2))")
+        from .divergence import DivergenceError  # a ValueError too, as before
+
+        raise DivergenceError("sgd_least_squares diverged: reduce step (the theory needs step <= lam / (2 L^2))")
     return vals
 
 

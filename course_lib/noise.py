@@ -11,6 +11,8 @@ on :math:`x` and in their tails:
 :func:`power_law`      :math:`Z \sim \mathcal N(0, \sigma^2 f(x) I_d)` (state dependent)
 :func:`minibatch`      :math:`Z = \nabla f_B(x) - \nabla f(x)` for a finite sum
 :func:`heavy_tailed`   Student-t with ``df`` degrees of freedom, covariance :math:`\sigma^2 I_d`
+:func:`state_dependent`  :math:`Z \sim \mathcal N(0, s(x)^2 I_d)` for a given scale function :math:`s`
+:func:`given`          :math:`Z_t = \sigma G_t` for a given array of increments :math:`G_t` (driven runs)
 =====================  ======================================================
 
 A model is a frozen dataclass registered as a JAX pytree: its numeric
@@ -20,12 +22,23 @@ recompile; only its ``kind`` and ``batch_size`` are static.
 
 :func:`sample` draws the noise for a whole batch of chains at once:
 ``X`` of shape ``(n, d)`` gives ``Z`` of shape ``(n, d)``.
+
+The interface a simulator uses (:mod:`course_lib.simulate`) is two public
+functions, which split :func:`sample` in its random and its deterministic half:
+
+* :func:`draw` -- ``draw(noise, key, t, shape, dtype)``: the random draws of
+  step ``t`` (which do not depend on the state; for ``given`` the stored
+  increments of step ``t``, the key is not used);
+* :func:`apply` -- ``apply(noise, draws, X, objective)``: the noise
+  :math:`Z(X;\omega)` made from them.
+
+``sample(noise, key, X, objective) == apply(noise, draw(noise, key, 0, X.shape, X.dtype), X, objective)``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -34,9 +47,10 @@ import numpy as np
 from . import _checks
 from .landscapes import FiniteSum, batch_grad
 
-__all__ = ["NoiseModel", "KINDS", "gaussian", "power_law", "minibatch", "heavy_tailed", "sample"]
+__all__ = ["NoiseModel", "KINDS", "gaussian", "power_law", "minibatch", "heavy_tailed", "state_dependent", "given",
+           "sample", "draw", "apply"]
 
-KINDS = ("gaussian", "power_law", "minibatch", "heavy_tailed")
+KINDS = ("gaussian", "power_law", "minibatch", "heavy_tailed", "state_dependent", "given")
 """Names of the available noise models."""
 
 
@@ -51,6 +65,10 @@ class NoiseModel:
     problem: FiniteSum | None = None
     kind: str = dataclasses.field(metadata=dict(static=True), default="gaussian")
     batch_size: int = dataclasses.field(metadata=dict(static=True), default=1)
+    increments: jax.Array | None = None
+    clip: jax.Array | None = None
+    params: Any = None
+    scale: Callable | None = dataclasses.field(metadata=dict(static=True), default=None)
 
 
 def _scalar(value: float) -> jax.Array:
@@ -97,6 +115,45 @@ def heavy_tailed(sigma: float, df: float = 3.0) -> NoiseModel:
     if not isinstance(df, jax.core.Tracer) and not float(df) > 2.0:
         raise ValueError(f"df must be > 2 so that the covariance is finite, got {df!r}")
     return NoiseModel(_scalar(sigma), _scalar(df), None, "heavy_tailed")
+
+
+def state_dependent(scale: Callable[[jax.Array, Any], jax.Array], params: Any = None) -> NoiseModel:
+    r"""Gaussian noise with a state-dependent level: :math:`Z \sim \mathcal N(0, s(x)^2 I_d)`.
+
+    ``scale(X, params)`` maps the states ``X`` ``(n, d)`` to the levels
+    :math:`s(x)` ``(n,)``; ``params`` (any pytree of arrays) is traced, so new
+    values do not recompile, while ``scale`` is static: pass one hashable
+    function object (a module-level function).  Example: two noise levels on the
+    two sides of a barrier (:mod:`course_lib.chapters.long_run`).
+    """
+    if not callable(scale):
+        raise ValueError(f"scale must be a callable (X (n, d), params) -> (n,), got {type(scale).__name__}")
+    return NoiseModel(_scalar(0.0), _scalar(jnp.inf), None, "state_dependent", 1, None, None,
+                      jax.tree_util.tree_map(jnp.asarray, params), scale)
+
+
+def given(increments: jax.Array, sigma: float = 1.0, *, clip: float = float("inf")) -> NoiseModel:
+    r"""Noise read from a given array: :math:`Z_t = \sigma\,G_t`, truncated to norm at most ``clip``.
+
+    ``increments``: ``(T, n, d)`` -- row ``t`` holds :math:`G_t` for each of the
+    ``n`` chains (e.g. correlated fractional Gaussian noise, or Student-t draws
+    made beforehand, :mod:`course_lib.exit_times`).  A simulator run with this
+    model is *driven*: step ``t`` uses row ``t`` and no random key; runs are
+    limited to ``T`` steps and the ``n`` chains of ``x0``.  The truncation maps
+    :math:`Z` to :math:`Z\min(1, \text{clip}/\|Z\|)` (no truncation by default).
+    The increments, ``sigma`` and ``clip`` are traced.  Zero mean is the
+    caller's responsibility.
+    """
+    G = jnp.asarray(increments)
+    if G.ndim != 3 or not jnp.issubdtype(G.dtype, jnp.floating):
+        raise ValueError(f"increments must be a float array of shape (T, n, d), got {G.dtype} {tuple(G.shape)}")
+    _checks.nonnegative("sigma", sigma)
+    c = float("inf") if isinstance(clip, (int, float)) and clip == float("inf") else clip
+    if not isinstance(c, jax.core.Tracer) and not float(c) > 0:
+        raise ValueError(f"clip must be > 0, got {clip!r}")
+    big = jnp.asarray(jnp.finfo(G.dtype).max, G.dtype)
+    clip_arr = big if c == float("inf") else jnp.minimum(jnp.asarray(c, G.dtype), big)
+    return NoiseModel(jnp.asarray(sigma, G.dtype), _scalar(jnp.inf), None, "given", 1, G, clip_arr)
 
 
 # ---------------------------------------------------------------------------
@@ -184,23 +241,34 @@ def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[
     (needed by ``power_law``; for ``minibatch`` it must be the finite sum).
     Traceable: call it inside ``jit``/``scan``.
     """
-    return _apply(noise, _draw(noise, key, X.shape, X.dtype), X, objective)
+    return apply(noise, draw(noise, key, 0, X.shape, X.dtype), X, objective)
 
 
-# ``sample`` in two halves: the random draws, which do not depend on X, and the
+# ``sample`` in two halves: ``draw`` and ``apply``: the random draws, which do not depend on X, and the
 # map from draws to Z(X).  The simulators draw the randomness of step t + 1
 # during step t (same key, same values), so that XLA computes the draws in a
 # kernel of their own instead of fusing the random-number hash into the
 # gradient computation, which on CPU makes the fused loop several times slower.
 
 
-def _draw(noise: NoiseModel, key: jax.Array, shape: tuple[int, ...], dtype, transposed: bool = False) -> jax.Array:
-    """The random part of :func:`sample` for ``X`` of shape ``shape``: leading axis = chains.
+def draw(noise: NoiseModel, key: jax.Array, t: jax.Array | int, shape: tuple[int, ...], dtype,
+         transposed: bool = False) -> jax.Array:
+    """The random draws of step ``t`` for a state of shape ``shape`` ``(n, d)`` (leading axis = chains).
 
-    ``transposed=True`` (the simulators, which store the chains along the last
-    axis) gives the same numbers transposed, chains last.
+    ``key`` is the key of the step (the simulators use ``fold_in(key, t)``);
+    ``given`` ignores it and returns row ``t`` of its increments (the last row
+    past the end).  ``transposed=True`` (the simulators, which store the
+    chains along the last axis) gives the same numbers transposed, chains last.
+    Traceable; ``t`` may be traced.
     """
-    if noise.kind in ("gaussian", "power_law"):
+    if noise.kind == "given":
+        G = noise.increments
+        if G.shape[1:] != tuple(shape):
+            raise ValueError(f"the given increments have shape (T, {G.shape[1]}, {G.shape[2]}); the state has "
+                             f"shape {tuple(shape)}")
+        D = jax.lax.dynamic_index_in_dim(G, jnp.minimum(t, G.shape[0] - 1), keepdims=False).astype(dtype)
+        return D.T if transposed else D
+    if noise.kind in ("gaussian", "power_law", "state_dependent"):
         return _normal(key, shape, dtype, transposed)
     if noise.kind == "heavy_tailed":
         D = jax.random.t(key, noise.df, shape, dtype)
@@ -211,10 +279,20 @@ def _draw(noise: NoiseModel, key: jax.Array, shape: tuple[int, ...], dtype, tran
     return D.T if transposed else D
 
 
-def _apply(noise: NoiseModel, draws: jax.Array, X: jax.Array, objective: Callable[[jax.Array], jax.Array]) -> jax.Array:
-    """Z(X) from the draws of :func:`_draw`."""
+def apply(noise: NoiseModel, draws: jax.Array, X: jax.Array, objective: Callable[[jax.Array], jax.Array]) -> jax.Array:
+    r"""The noise :math:`Z(X;\omega)` ``(n, d)`` of the state ``X`` ``(n, d)`` from the draws of :func:`draw`.
+
+    ``objective`` is the landscape (used by ``power_law`` and ``minibatch``
+    only).  Traceable.
+    """
+    if noise.kind == "given":
+        Z = noise.sigma * draws
+        nrm = jnp.sqrt(jnp.sum(Z * Z, axis=-1, keepdims=True))
+        return Z * jnp.minimum(1.0, noise.clip / jnp.maximum(nrm, 1e-30))
     if noise.kind == "gaussian":
         return noise.sigma * draws
+    if noise.kind == "state_dependent":
+        return noise.scale(X, noise.params)[..., None] * draws
     if noise.kind == "power_law":
         scale = noise.sigma * jnp.sqrt(jnp.maximum(objective(X), 0.0))
         return scale[..., None] * draws

@@ -728,7 +728,7 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     out = _noisy(name, loss, p0, key, f(sigma), n_steps, f(learning_rate), {k: f(v) for k, v in hyper.items()},
                  tuple(f(a) for a in args))
     if not bool(jnp.all(jnp.isfinite(out[0]))):
-        raise ValueError("the run diverged (non-finite iterates); lower learning_rate")
+        raise _DivergenceError("the run diverged (non-finite iterates); lower learning_rate")
     return out
 
 
@@ -808,3 +808,6 @@ def amsgrad(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float
         return u, AmsgradState(count, m, v, v_max)
 
     return Optimizer(init, update)
+
+
+from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

@@ -7,8 +7,14 @@ All simulators iterate, for every chain independently,
     \qquad \eta_t = \eta\,(1+t)^{-\alpha},
 
 with constant step (:math:`\alpha = 0`, the setting of :cite:`azizian2025talk`)
-or a decaying one (:math:`\alpha > 0`, stochastic approximation,
-:cite:`pauwels2024intro`).  ``Z`` is a :class:`course_lib.noise.NoiseModel`.
+or a decaying one (:math:`\alpha > 0`, Robbins--Monro stochastic approximation,
+:cite:`pauwels2024intro`); ``step`` may also be an array, the step of every
+iteration (``eta_t = step[t] (1+t)^-alpha``; zeros allowed).  ``Z`` is any
+:class:`course_lib.noise.NoiseModel` (the engine uses only its public
+:func:`course_lib.noise.draw` / :func:`course_lib.noise.apply`), including
+``noise.given`` increments for driven runs.  The objective is a landscape, a
+:class:`~course_lib.landscapes.FiniteSum`, or a :class:`Field` :math:`v` (then
+:math:`\nabla f` is replaced by :math:`-v`).
 
 Three outputs, three functions:
 
@@ -25,16 +31,18 @@ How it runs.  Steps are taken in jitted ``lax.scan`` chunks of fixed length
 and the histogram window are traced arguments, so changing them (a widget
 slider) never recompiles.  A chain *diverges* when an iterate is not finite or
 leaves the ball of radius ``divergence_radius``; it is then frozen at its last
-finite iterate, and every result reports which chains diverged and when (and a
-:class:`DivergenceWarning` is issued).  When several devices are visible
+iterate inside, every result reports which chains diverged and when, and
+``on_divergence`` applies the package's one policy (:mod:`course_lib.divergence`):
+``"warn"`` (default, a :class:`DivergenceWarning` naming how many and when),
+``"raise"`` (:class:`~course_lib.divergence.DivergenceError`) or ``"ignore"``.  When several devices are visible
 (GPUs, or ``XLA_FLAGS=--xla_force_host_platform_device_count=2`` on a CPU),
 chains are split across them with :mod:`jax.sharding`; nothing else changes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import warnings
 from functools import partial
 from typing import Any, Callable, NamedTuple
 
@@ -44,12 +52,18 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import _checks
+from . import noise as _noise
+from ._deprecation import deprecated_aliases
+from .divergence import DEFAULT_RADIUS, DivergenceWarning
+from .divergence import policy as _policy
+from .divergence import report as _report_policy
 from .landscapes import FiniteSum, batch_grad
-from .noise import NoiseModel, _apply, _draw
+from .noise import NoiseModel
 
 __all__ = [
     "CHUNK",
     "DivergenceWarning",
+    "Field",
     "Trajectories",
     "Histogram",
     "HittingTimes",
@@ -57,17 +71,32 @@ __all__ = [
     "occupation_histogram",
     "hitting_times",
     "chain_sharding",
-    "linearized_covariance",
-    "mass_near",
-    "predicted_mass_outside",
 ]
+
+__getattr__ = deprecated_aliases(__name__, {
+    "linearized_covariance": ("course_lib.gibbs:linearized_covariance", "0.2"),
+    "mass_near": ("course_lib.gibbs:histogram_mass_near", "0.2"),
+    "predicted_mass_outside": ("course_lib.gibbs:predicted_mass_outside", "0.2"),
+})
 
 CHUNK = 256
 """Number of SGD steps taken by one compiled ``lax.scan`` call."""
 
 
-class DivergenceWarning(RuntimeWarning):
-    """Some chains left the ball of radius ``divergence_radius`` or became non-finite."""
+@dataclasses.dataclass(frozen=True)
+class Field:
+    r"""A vector field :math:`v` to follow instead of a gradient: pass ``Field(v)`` as the objective.
+
+    The simulators then iterate :math:`x_{t+1} = x_t + \eta_t\,[v(x_t) - Z_t]`, the
+    stochastic approximation of :math:`\dot x = v(x)` (:mod:`course_lib.ode`);
+    with :math:`v = -\nabla f` this is SGD on :math:`f`.  ``v`` maps one point
+    ``(d,)`` to ``(d,)`` and must be hashable (a module-level function, or one
+    object reused: it is a static argument of the compiled chunks).  Noise models
+    that need the objective's values (``power_law``, ``minibatch``) are not
+    available with a field.
+    """
+
+    v: Callable[[jax.Array], jax.Array]
 
 
 class Trajectories(NamedTuple):
@@ -139,9 +168,11 @@ def chain_sharding(n_chains: int) -> NamedSharding | None:
 
 
 def _split_objective(objective: Any) -> tuple[Callable | None, FiniteSum | None]:
-    """Static (hashable callable) or dynamic (pytree finite sum) objective."""
+    """Static (hashable callable or Field) or dynamic (pytree finite sum) objective."""
     if isinstance(objective, FiniteSum):
         return None, objective
+    if isinstance(objective, Field):
+        return objective, None
     if not callable(objective):
         raise ValueError(f"objective must be a callable landscape (..., d) -> (...), got {type(objective).__name__}")
     return objective, None
@@ -149,16 +180,31 @@ def _split_objective(objective: Any) -> tuple[Callable | None, FiniteSum | None]
 
 def _validate(
     noise: NoiseModel, x0: Any, step: Any, decay: Any, n_steps: Any, objective: Any, steps_name: str = "n_steps"
-) -> jax.Array:
+) -> tuple[jax.Array, jax.Array]:
+    """Check the common arguments; return ``x0`` and the step schedule as a 1-D array."""
     if not isinstance(noise, NoiseModel):
         raise ValueError(f"noise must be a course_lib.noise.NoiseModel, got {type(noise).__name__}")
     x0 = _checks.finite_array("x0", x0, ndim=2)
-    _checks.positive("step", step)
     _checks.nonnegative("decay", decay)
-    _checks.positive_int(steps_name, n_steps)
+    n_steps = _checks.positive_int(steps_name, n_steps)
+    if np.ndim(step) == 0:
+        _checks.positive("step", step)
+        steps = jnp.reshape(jnp.asarray(step, x0.dtype), (1,))
+    else:
+        steps = _checks.finite_array("step", step, ndim=1).astype(x0.dtype)
+        if steps.shape[0] < n_steps or bool(jnp.any(steps < 0)):
+            raise ValueError(f"step must be a positive number or a 1-D array of >= {steps_name} = {n_steps} "
+                             f"non-negative step sizes, got shape {tuple(steps.shape)}")
     if noise.kind == "minibatch" and objective is not noise.problem:
         raise ValueError("objective must be the FiniteSum of the minibatch noise model (noise.problem)")
-    return x0
+    if isinstance(objective, Field) and noise.kind in ("power_law", "minibatch"):
+        raise ValueError(f"noise of kind {noise.kind!r} needs an objective, not a Field")
+    if noise.kind == "given":
+        T, n, d = noise.increments.shape
+        if (n, d) != tuple(x0.shape) or T < n_steps:
+            raise ValueError(f"the given increments have shape {(T, n, d)}; they need at least {steps_name} = "
+                             f"{n_steps} rows of shape {tuple(x0.shape)} (x0)")
+    return x0, steps
 
 
 # Layout.  Inside the compiled chunks the state is stored transposed, ``XT`` of
@@ -182,20 +228,35 @@ def _draws(noise, key, t, XT, sharding):
     of ``noise.sample(noise, fold_in(key, t), X, objective)``, transposed (chains
     last) like ``XT``.  The chunk loops draw those of step t + 1 during step t and
     carry them: the same numbers, but computed by a kernel of their own (see
-    :func:`course_lib.noise._draw`)."""
+    :func:`course_lib.noise.draw`)."""
     d, n = XT.shape
-    D = _draw(noise, jax.random.fold_in(key, t), (n, d), XT.dtype, transposed=True)
+    D = _noise.draw(noise, jax.random.fold_in(key, t), t, (n, d), XT.dtype, transposed=True)
     if sharding is not None:
         D = jax.lax.with_sharding_constraint(D, _chains_last(sharding))
     return D
 
 
+def _drift(objective):
+    """``X (n, d) -> (n, d)``: the gradient of a landscape, or minus a :class:`Field`."""
+    if isinstance(objective, Field):
+        v = jax.vmap(objective.v)
+        return lambda X: -v(X)
+    return batch_grad(objective)
+
+
+def _eta(step, t, decay):
+    """The step of iteration ``t``: ``step[min(t, L-1)] * (1 + t)^-decay`` (``step`` of shape ``(L,)``)."""
+    step = jnp.atleast_1d(step)  # a scalar step is a schedule of length 1
+    base = step[0] if step.shape[0] == 1 else step[jnp.minimum(t, step.shape[0] - 1)]
+    return base * (1.0 + t) ** (-decay)
+
+
 def _sgd_step(objective, draws, XT, t, step, decay, noise):
     """One SGD step of every chain, on the transposed state ``XT`` (d, n)."""
-    eta = step * (1.0 + t) ** (-decay)
+    eta = _eta(step, t, decay)
     X = XT.T  # the objective and the noise model see (n, d)
-    G = batch_grad(objective)(X)
-    Z = _apply(noise, draws.T, X, objective)
+    G = _drift(objective)(X)
+    Z = _noise.apply(noise, draws.T, X, objective)
     return XT - eta * (G + Z).T
 
 
@@ -312,12 +373,14 @@ def _n_counted(div_at: np.ndarray, t0: int, n_valid: int, burn_in: int) -> int:
     return int(np.maximum(last - first + 1, 0).sum())
 
 
-@partial(jax.jit, static_argnames=("f_static", "sharding"))
+@partial(jax.jit, static_argnames=("f_static", "sharding", "target"))
 def _hit_chunk(f_static, f_dyn, noise, key, X, t0, active, times, div_at, step, decay, radius, centers, delta,
-               sharding=None):
+               sharding=None, target=None):
     objective = f_static if f_static is not None else f_dyn
 
     def in_target(XT):
+        if target is not None:
+            return target(XT.T)
         # XT (d, n), centers (k, d): squared distances (k, n)
         d2 = jnp.sum((XT[None, :, :] - centers[:, :, None]) ** 2, axis=1)
         return jnp.min(d2, axis=0) <= delta * delta
@@ -342,16 +405,8 @@ def _hit_chunk(f_static, f_dyn, noise, key, X, t0, active, times, div_at, step, 
 # ---------------------------------------------------------------------------
 
 
-def _report(diverged: np.ndarray) -> None:
-    n = int(diverged.sum())
-    if n:
-        warnings.warn(
-            f"{n} of {diverged.size} SGD chains diverged (non-finite or beyond divergence_radius); "
-            "they are frozen at their last finite iterate and flagged in the result's `diverged` field. "
-            "A smaller step size usually cures this.",
-            DivergenceWarning,
-            stacklevel=3,
-        )
+def _report(diverged: np.ndarray, div_at: Any = None, on_divergence: str = "warn") -> None:
+    _report_policy(diverged, div_at, what="SGD chains", on_divergence=on_divergence, stacklevel=4)
 
 
 def _progress(total: int, progress: bool | None, desc: str):
@@ -379,18 +434,25 @@ def trajectories(
     n_steps: int,
     *,
     decay: float = 0.0,
-    divergence_radius: float = 1e6,
+    divergence_radius: float = DEFAULT_RADIUS,
+    every: int = 1,
+    on_divergence: str = "warn",
 ) -> Trajectories:
     r"""Run SGD from ``x0`` (shape ``(n, d)``, one row per chain) for ``n_steps``
     steps and return every iterate, shape ``(n_steps + 1, n, d)``.
 
     ``key`` is a JAX PRNG key; the same key gives the same trajectories.
-    ``step`` is :math:`\eta > 0`, ``decay`` is :math:`\alpha \ge 0` in
-    :math:`\eta_t = \eta(1+t)^{-\alpha}`.  Memory grows with ``n * n_steps``:
-    use :func:`occupation_histogram` for many chains.
+    ``step`` is :math:`\eta > 0` or an array of steps ``(>= n_steps,)``,
+    ``decay`` is :math:`\alpha \ge 0` in :math:`\eta_t = \eta_t^0(1+t)^{-\alpha}`.
+    ``every = k`` records only :math:`x_0, x_k, x_{2k}, \dots` (shape
+    ``(n_steps // k + 1, n, d)``; ``every = n_steps`` keeps the first and last
+    iterates).  Memory grows with ``n * n_steps / every``: use
+    :func:`occupation_histogram` for many chains.
     """
-    x0 = _validate(noise, x0, step, decay, n_steps, objective)
+    x0, step = _validate(noise, x0, step, decay, n_steps, objective)
     _checks.positive("divergence_radius", divergence_radius)
+    every = _checks.positive_int("every", every)
+    _policy(on_divergence)
     f_static, f_dyn = _split_objective(objective)
     n = x0.shape[0]
     sharding = chain_sharding(n)
@@ -403,9 +465,11 @@ def trajectories(
             f_static, f_dyn, noise, key, X, t0, alive, div_at, min(CHUNK, n_steps - t0),
             step, decay, divergence_radius, sharding=sharding,
         )
-        pieces.append(np.asarray(xs[: min(CHUNK, n_steps - t0)]))
+        # rows of this chunk are the iterates t0 + 1 .. t0 + n_valid; keep those with index % every == 0
+        first = (-(t0 + 1)) % every
+        pieces.append(np.asarray(xs[first: min(CHUNK, n_steps - t0): every]))
     diverged = ~np.asarray(alive)
-    _report(diverged)
+    _report(diverged, np.asarray(div_at), on_divergence)
     return Trajectories(np.concatenate(pieces), diverged, np.asarray(div_at))
 
 
@@ -423,8 +487,9 @@ def occupation_histogram(
     dims: tuple[int, ...] = (0, 1),
     burn_in: int = 0,
     decay: float = 0.0,
-    divergence_radius: float = 1e6,
+    divergence_radius: float = DEFAULT_RADIUS,
     progress: bool | None = None,
+    on_divergence: str = "warn",
 ) -> Histogram:
     r"""Occupation histogram of SGD over ``dims`` in the box ``[low, high]``.
 
@@ -438,8 +503,9 @@ def occupation_histogram(
     ``progress``: a progress bar over the steps; ``None`` (default) shows one
     for long runs in live Jupyter only (:mod:`course_lib.progress`).
     """
-    x0 = _validate(noise, x0, step, decay, n_steps, objective)
+    x0, step = _validate(noise, x0, step, decay, n_steps, objective)
     _checks.positive("divergence_radius", divergence_radius)
+    _policy(on_divergence)
     if np.ndim(dims) != 1 or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in dims):
         raise ValueError(f"dims must be a tuple of coordinate indices, got {dims!r}")
     dims = tuple(int(i) for i in dims)
@@ -488,7 +554,7 @@ def occupation_histogram(
     low_np, high_np = np.asarray(low), np.asarray(high)
     edges = tuple(np.linspace(low_np[i], high_np[i], n_bins[i] + 1) for i in range(len(dims)))
     diverged = ~np.asarray(alive)
-    _report(diverged)
+    _report(diverged, np.asarray(div_at), on_divergence)
     return Histogram(total.reshape(n_bins), edges, n_samples, diverged)
 
 
@@ -515,57 +581,93 @@ def hitting_times(
     x0: jax.Array,
     step: float,
     *,
-    centers: Any,
-    delta: float,
+    centers: Any = None,
+    delta: float | None = None,
     max_steps: int,
+    target: Callable[[jax.Array], jax.Array] | None = None,
+    compact: bool = True,
     decay: float = 0.0,
-    divergence_radius: float = 1e6,
+    divergence_radius: float = DEFAULT_RADIUS,
     progress: bool | None = None,
+    on_divergence: str = "warn",
 ) -> HittingTimes:
-    r"""First hitting times :math:`\tau = \min\{t : \min_j \|x_t - c_j\| \le \delta\}`.
+    r"""First hitting times :math:`\tau = \min\{t : \min_j \|x_t - c_j\| \le \delta\}` of a stopping set.
 
     ``centers``: ``(k, d)`` points :math:`c_j` (e.g. the global minimisers);
-    ``delta``: the margin :math:`\delta > 0`; chains run for at most
+    ``delta``: the margin :math:`\delta > 0`.  Or, instead of both, ``target``:
+    any set, given by a hashable function ``X (n, d) -> (n,) bool`` (e.g.
+    ``lambda X: X[:, 0] >= 0.75``; keep one function object, it is a static
+    argument of the compiled chunk).  Chains run for at most
     ``max_steps``.  After every chunk of ``CHUNK`` steps, chains that have hit
-    (or diverged) are dropped and the rest are packed into a batch whose size
-    is the next power of two, so finished chains no longer cost work.
+    (or diverged) are dropped and the rest are packed into a batch of one of
+    four sizes per octave, ``2^k * {1.25, 1.5, 1.75, 2}`` (``_bucket``: a
+    batch is more than 80% full and few shapes are compiled), so finished
+    chains no longer cost work.  ``compact=False`` keeps every chain in its
+    place in one batch until all have finished (one compiled shape: cheaper for
+    a few hundred chains on a tiny problem, where compilation dominates).
+    The draws of chunk ``c`` come from
+    ``fold_in(key, c)``, so they depend on the batch a chain lands in: the law
+    of the hitting times, not the chain-by-chain numbers, is what is kept
+    across batch sizes.  Not available with ``noise.given`` increments (chains
+    are reordered).
     ``x0``: ``(n, d)``; a chain that starts in the target has :math:`\tau = 0`.
     ``progress``: a progress bar over the steps; ``None`` (default) shows one
     for long runs in live Jupyter only (:mod:`course_lib.progress`).
     """
-    x0 = _validate(noise, x0, step, decay, max_steps, objective, "max_steps")
+    x0, step = _validate(noise, x0, step, decay, max_steps, objective, "max_steps")
     _checks.positive("divergence_radius", divergence_radius)
-    centers = _checks.finite_array("centers", centers, ndim=2, last=x0.shape[1])
-    _checks.positive("delta", delta)
+    _policy(on_divergence)
+    if noise.kind == "given":
+        raise ValueError("hitting_times reorders the chains (compaction): use a random noise model, not noise.given")
+    if target is None:
+        if centers is None or delta is None:
+            raise ValueError("give either centers and delta (a union of balls) or target (a set X -> bool)")
+        centers = _checks.finite_array("centers", centers, ndim=2, last=x0.shape[1])
+        _checks.positive("delta", delta)
+    elif not callable(target) or centers is not None or delta is not None:
+        raise ValueError("target must be a callable X (n, d) -> (n,) bool, given without centers and delta")
+    else:
+        centers, delta = jnp.zeros((1, x0.shape[1]), x0.dtype), 0.0
     f_static, f_dyn = _split_objective(objective)
     n, d = x0.shape
     times = np.full(n, -1, np.int64)
     div_at = np.full(n, -1, np.int64)
     X0 = np.asarray(x0)
-    d2 = ((X0[:, None, :] - np.asarray(centers)[None]) ** 2).sum(-1).min(-1)
-    times[d2 <= float(delta) ** 2] = 0
+    if target is None:
+        start_in = ((X0[:, None, :] - np.asarray(centers)[None]) ** 2).sum(-1).min(-1) <= float(delta) ** 2
+    else:
+        start_in = np.asarray(target(jnp.asarray(X0)), bool).reshape(n)
+    times[start_in] = 0
     active_idx = np.flatnonzero(times < 0)
     X_active = X0[active_idx]
     work = 0
     multiple = max(len(jax.devices()), 1)
     bar = _progress(max_steps, progress, "SGD hitting times")
+    X_all = X0.copy()  # compact=False: every chain keeps its row
     for t0 in range(0, max_steps, CHUNK):
         m = active_idx.size
         if m == 0:
             break
+        if not compact:
+            running = np.zeros(n, bool)
+            running[active_idx] = True
+            X_all[active_idx] = X_active
+            active_idx, X_active, m = np.arange(n), X_all, n
         size = _bucket(m, multiple)
         Xp = np.zeros((size, d), X_active.dtype)
         Xp[:m] = X_active
         active = np.zeros(size, bool)
-        active[:m] = True
+        active[:m] = True if compact else running
         sharding = chain_sharding(size)
         Xj, act, tim, dat = _hit_chunk(
             f_static, f_dyn, noise, jax.random.fold_in(key, t0 // CHUNK), _place(jnp.asarray(Xp), sharding),
             t0, jnp.asarray(active), jnp.full(size, -1, jnp.int32), jnp.full(size, -1, jnp.int32), step, decay, divergence_radius,
-            centers, delta, sharding=sharding,
+            centers, delta, sharding=sharding, target=target,
         )
         work += size * CHUNK
         tim, dat, act = np.asarray(tim)[:m], np.asarray(dat)[:m], np.asarray(act)[:m]
+        if not compact:  # finished chains keep their results
+            tim, dat, act = np.where(running, tim, -1), np.where(running, dat, -1), act & running
         # a chain that hits after step max_steps does not count
         tim = np.where((tim >= 0) & (tim <= max_steps), tim, -1)
         dat = np.where(dat <= max_steps, dat, -1)  # nor does a divergence after max_steps
@@ -578,89 +680,5 @@ def hitting_times(
     if bar is not None:
         bar.close()
     diverged = div_at >= 0
-    _report(diverged)
+    _report(diverged, div_at, on_divergence)
     return HittingTimes(times, times >= 0, diverged, work)
-
-
-# ---------------------------------------------------------------------------
-# near a minimiser: the linearised prediction and its comparison with a histogram
-# ---------------------------------------------------------------------------
-
-
-def linearized_covariance(hessian: Any, step: float, sigma: float) -> np.ndarray:
-    r"""Stationary covariance of SGD linearised at a minimiser, Gaussian noise.
-
-    Near :math:`x^\star` with Hessian :math:`H`, :math:`e_t = x_t - x^\star` follows
-    :math:`e_{t+1} = (I - \eta H)e_t - \eta\sigma\xi_t`, whose stationary covariance
-    solves :math:`\Sigma = (I-\eta H)\Sigma(I-\eta H) + \eta^2\sigma^2 I`:
-
-    .. math:: \Sigma = \eta\sigma^2\,(2H - \eta H^2)^{-1} \approx \tfrac{\eta\sigma^2}{2}H^{-1}.
-
-    ``hessian``: ``(d, d)`` symmetric positive definite with :math:`\eta\lambda_{\max}(H) < 2`;
-    returns ``(d, d)``.
-    """
-    H = np.asarray(hessian, dtype=float)
-    if H.ndim != 2 or H.shape[0] != H.shape[1]:
-        raise ValueError(f"hessian must be a square matrix, got shape {H.shape}")
-    _checks.positive("step", step)
-    _checks.nonnegative("sigma", sigma)
-    M = 2.0 * H - float(step) * H @ H
-    if np.linalg.eigvalsh(0.5 * (M + M.T)).min() <= 0:
-        raise ValueError("hessian must be positive definite with step * largest eigenvalue < 2")
-    return float(step) * float(sigma) ** 2 * np.linalg.inv(M)
-
-
-def _bin_centres(hist: Histogram) -> np.ndarray:
-    if len(hist.edges) != 2:
-        raise ValueError("hist must be a 2-D occupation histogram")
-    c = [0.5 * (e[1:] + e[:-1]) for e in hist.edges]
-    return np.stack(np.meshgrid(*c, indexing="ij"), axis=-1)
-
-
-def mass_near(hist: Histogram, centers: Any, delta: float) -> tuple[float, np.ndarray]:
-    r"""Split the occupation of a 2-D histogram among points :math:`c_j`.
-
-    Returns ``(outside, weights)``: the fraction of the counted (chain, step)
-    pairs whose bin centre lies farther than ``delta`` from every centre
-    (pairs outside the histogram window count as outside), and, for each
-    centre, the fraction whose bin centre is nearest to it (``(k,)``).
-    ``centers``: ``(k, 2)``.
-    """
-    C = _checks.finite_array("centers", centers, ndim=2, last=2)
-    _checks.positive("delta", delta)
-    dist = np.linalg.norm(_bin_centres(hist)[:, :, None, :] - np.asarray(C)[None, None], axis=-1)
-    nearest, near = dist.argmin(-1), dist.min(-1) <= delta
-    n = max(hist.n_samples, 1)
-    weights = np.array([hist.counts[nearest == k].sum() / n for k in range(C.shape[0])])
-    return 1.0 - hist.counts[near].sum() / n, weights
-
-
-def predicted_mass_outside(
-    hist: Histogram, centers: Any, hessians: Any, weights: Any, step: float, sigma: float, delta: float,
-    *, rng: np.random.Generator, n_mc: int = 100_000,
-) -> float:
-    r"""Linearised prediction of :func:`mass_near`'s ``outside`` fraction.
-
-    Each centre :math:`c_j` carries the mass ``weights[j]`` as a Gaussian cloud
-    :math:`\mathcal N(c_j, \Sigma_j)` with :math:`\Sigma_j` from
-    :func:`linearized_covariance`; ``n_mc`` samples of each cloud are binned
-    exactly like ``hist`` and the fraction landing in bins farther than
-    ``delta`` from every centre is returned.  ``hessians``: ``(k, 2, 2)``.
-    """
-    C = np.asarray(_checks.finite_array("centers", centers, ndim=2, last=2))
-    H = np.asarray(hessians, dtype=float)
-    if H.shape != (C.shape[0], 2, 2):
-        raise ValueError(f"hessians must have shape ({C.shape[0]}, 2, 2), got {H.shape}")
-    centres = _bin_centres(hist)
-    far = np.linalg.norm(centres[:, :, None, :] - C[None, None], axis=-1).min(-1) > delta
-    lo = np.array([e[0] for e in hist.edges])
-    width = np.array([e[1] - e[0] for e in hist.edges])
-    shape = np.array(hist.counts.shape)
-    out = 0.0
-    for w, c, Hj in zip(np.asarray(weights, dtype=float), C, H):
-        pts = rng.multivariate_normal(c, linearized_covariance(Hj, step, sigma), size=n_mc)
-        ij = ((pts - lo) // width).astype(int)
-        inside = np.all((ij >= 0) & (ij < shape), axis=-1)
-        ij = np.clip(ij, 0, shape - 1)
-        out += w * np.mean(~inside | far[ij[:, 0], ij[:, 1]])
-    return float(out)

@@ -320,7 +320,7 @@ class Run(NamedTuple):
 
 def _check_run(name: str, thetas: jax.Array) -> jax.Array:
     if not bool(jnp.all(jnp.isfinite(thetas))):
-        raise ValueError(f"{name} diverged: the iterates became infinite or NaN; use a smaller step")
+        raise _DivergenceError(f"{name} diverged: the iterates became infinite or NaN; use a smaller step")
     return thetas
 
 
@@ -1022,3 +1022,6 @@ def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.
         cond = p.L / p.mu if m in ("gd", "agd") else p.kappa
         predicted[m] = float(complexity(row, n, cond, eps)) / n
     return MethodComparison(n, float(p.kappa), curves, predicted, float(eps))
+
+
+from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

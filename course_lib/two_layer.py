@@ -313,7 +313,7 @@ def train_gd(params: Params, X: Any, y: Any, alpha: float, step: float, n_steps:
     losses, final = _gd_scan(params, X, y, jnp.float32(alpha), mask, jnp.float32(step), n_steps)
     if not bool(jnp.all(jnp.isfinite(losses))):
         k = int(jnp.argmin(jnp.isfinite(losses)))
-        raise FloatingPointError(f"train_gd diverged at step {k}: the loss is not finite; use a smaller step")
+        raise _DivergenceError(f"train_gd diverged at step {k}: the loss is not finite; use a smaller step")
     return GDRun(losses, final)
 
 
@@ -558,7 +558,7 @@ def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, a
     losses = jnp.concatenate([_risk(params, X, y, jnp.float32(alpha), mask)[None], losses])
     if not bool(jnp.all(jnp.isfinite(losses))):
         k = int(jnp.argmin(jnp.isfinite(losses)))
-        raise FloatingPointError(f"particle_flow diverged before record {k}: use a smaller dt")
+        raise _DivergenceError(f"particle_flow diverged before record {k}: use a smaller dt")
     times = jnp.arange(n_records) * every * dt
     return FlowRun(times, eta, W, losses, mask)
 
@@ -727,3 +727,6 @@ def draw_width_rate(log2_width: int, params: Params, X: Any, y: Any, widths: Any
     ax2.legend(fontsize=8, loc="upper right")
     plt.close(fig)
     return fig
+
+
+from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

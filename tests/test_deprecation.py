@@ -25,3 +25,16 @@ def test_alias_returns_new_object_and_warns():
 def test_bad_alias_table_raises():
     with pytest.raises(ValueError, match="aliases"):
         deprecated_aliases("m", {"a": "b"})
+
+
+def test_alias_of_a_moved_name_points_to_the_new_module():
+    mod = types.ModuleType("fake_old_module")
+    new = types.ModuleType("fake_new_module")
+    new.thing = lambda: 7
+    mod.__getattr__ = deprecated_aliases("fake_old_module", {"thing": ("fake_new_module:thing", "0.2")})
+    sys.modules["fake_old_module"], sys.modules["fake_new_module"] = mod, new
+    try:
+        with pytest.warns(DeprecationWarning, match=r"fake_old_module\.thing moved to fake_new_module\.thing"):
+            assert mod.thing() == 7
+    finally:
+        del sys.modules["fake_old_module"], sys.modules["fake_new_module"]

@@ -11,6 +11,8 @@ import pytest
 import sympy as sp
 
 from course_lib import energy as en
+from course_lib import gibbs
+from course_lib.chapters import long_run as lr
 from course_lib import landscapes as L
 
 X, Y = sp.symbols("x y", real=True)
@@ -185,24 +187,44 @@ def test_gradient_flow_costs_zero_and_reversed_flow_attains_the_bound():
 
 
 def test_predictions_are_normalised_and_laplace_matches_quadrature():
-    np.testing.assert_allclose(en.gibbs_weights([0.0, 1.0], 0.5), [1 / (1 + math.exp(-2)), math.exp(-2) / (1 + math.exp(-2))])
+    np.testing.assert_allclose(gibbs.gibbs_weights([0.0, 1.0], 0.5), [1 / (1 + math.exp(-2)), math.exp(-2) / (1 + math.exp(-2))])
     cp = en.critical_points(HIMMELBLAU_SYM, X, Y)
-    w = en.laplace_weights(cp.values[:4], cp.hessians[:4], sigma=1.0, step=0.1)
+    w = gibbs.laplace_weights(cp.values[:4], cp.hessians[:4], sigma=1.0, step=0.1)
     assert w.sum() == pytest.approx(1.0)
     edges = (np.linspace(-6, 6, 601), np.linspace(-6, 6, 601))
-    p = en.gibbs_density(L.himmelblau, edges, sigma=1.0, step=0.1)
-    m = en.mass_near(p, edges, cp.points[:4], 0.8)
+    p = gibbs.gibbs_density(L.himmelblau, edges, sigma=1.0, step=0.1)
+    m = gibbs.grid_mass_near(p, edges, cp.points[:4], 0.8)
     np.testing.assert_allclose(m / m.sum(), w, rtol=2e-2)
-    pp = en.gibbs_density(L.himmelblau, edges, sigma=1.0, step=0.5, noise="power_law", shift=1.0)
+    pp = gibbs.gibbs_density(L.himmelblau, edges, sigma=1.0, step=0.5, noise="power_law", shift=1.0)
     assert pp.sum() == pytest.approx(1.0)
 
 
 def test_two_well_energy_minimiser_is_not_the_global_minimum():
     """sigma1 = 6 (left, global well), sigma2 = 3 (right): the right well has the lower energy and wins."""
-    pred = en.two_well_stationary(sigma1=6.0, sigma2=3.0, step=0.04)
+    pred = lr.two_well_stationary(sigma1=6.0, sigma2=3.0, step=0.04)
     assert pred["E_right"] < pred["E_left"] and pred["right_mass"] > 0.9
-    xl, y, xr = en.two_well_critical()
-    assert float(en.two_well(xl)) < float(en.two_well(xr))  # left is the global minimum
-    frac = en.two_well_occupation(jax.random.PRNGKey(0), 6.0, 3.0, 0.04, n_chains=512, n_steps=6000)
+    xl, y, xr = lr.two_well_critical()
+    assert float(lr.two_well(xl)) < float(lr.two_well(xr))  # left is the global minimum
+    frac = lr.two_well_occupation(jax.random.PRNGKey(0), 6.0, 3.0, 0.04, n_chains=512, n_steps=6000)
     assert frac > 0.9
     assert frac == pytest.approx(pred["right_mass"], abs=0.02)
+
+
+@pytest.mark.parametrize("old, new", [("mass_near", "course_lib.gibbs.grid_mass_near"),
+                                      ("gibbs_density", "course_lib.gibbs.gibbs_density"),
+                                      ("compare_with_gibbs", "course_lib.gibbs.compare_with_gibbs"),
+                                      ("two_well_occupation", "course_lib.chapters.long_run.two_well_occupation"),
+                                      ("draw_gibbs_comparison", "course_lib.chapters.long_run.draw_gibbs_comparison")])
+def test_moved_names_keep_a_deprecated_alias(old, new):
+    import importlib
+
+    module, _, name = new.rpartition(".")
+    with pytest.warns(DeprecationWarning, match=f"energy.{old} moved to {new}"):
+        assert getattr(en, old) is getattr(importlib.import_module(module), name)
+
+
+def test_two_well_stationary_takes_the_tilt():
+    a = lr.two_well_stationary(6.0, 3.0, 0.04)
+    assert a == lr.two_well_stationary(6.0, 3.0, 0.04, tilt=0.25)
+    b = lr.two_well_stationary(6.0, 3.0, 0.04, tilt=0.5)  # a deeper left well keeps more mass on the left
+    assert b["right_mass"] < a["right_mass"] and b["E_right"] > a["E_right"]

@@ -173,3 +173,10 @@ def test_basins_and_exits():
     out = et.basin_exits(xs)
     assert out.first.tolist() == [2, -1] and out.exit_time.tolist() == [2, -1] and out.final.tolist() == [1, 1]
     assert out.split() == (0.0, 0.5, 0.5)
+
+
+def test_widget_moved_to_the_chapter_layer_keeps_an_alias():
+    from course_lib.chapters import exit_times as et_ch
+
+    with pytest.warns(DeprecationWarning, match="moved to course_lib.chapters.exit_times.draw_hitting_distribution"):
+        assert et.draw_hitting_distribution is et_ch.draw_hitting_distribution

@@ -13,6 +13,7 @@ import pytest
 
 from course_lib import energy as en
 from course_lib import exit_times as et
+from course_lib.chapters import exit_times as et_ch
 from course_lib import landscapes as L
 from course_lib import noise
 
@@ -90,6 +91,6 @@ def test_noise_structure_changes_exits():
 def test_widget_draws_a_figure():
     import matplotlib.pyplot as plt
 
-    fig = et.draw_hitting_distribution(0.016, n_chains=32)
+    fig = et_ch.draw_hitting_distribution(0.016, n_chains=32)
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) >= 2
     plt.close(fig)

@@ -15,6 +15,8 @@ import pytest
 import sympy as sp
 
 from course_lib import energy as en
+from course_lib import gibbs
+from course_lib.chapters import long_run as lr
 from course_lib import landscapes as L
 from course_lib import noise, simulate
 
@@ -81,11 +83,11 @@ def test_energies_of_himmelblau_graph(cp, connections):
 
 def test_two_well_shallow_well_wins():
     s1, s2 = 6.0, 3.0
-    fr = [en.two_well_occupation(jax.random.fold_in(KEY, i), s1, s2, eta, 1000, 12_000) for i, eta in enumerate((0.03, 0.05))]
-    pr = [en.two_well_stationary(s1, s2, eta)["right_mass"] for eta in (0.03, 0.05)]
+    fr = [lr.two_well_occupation(jax.random.fold_in(KEY, i), s1, s2, eta, 1000, 12_000) for i, eta in enumerate((0.03, 0.05))]
+    pr = [lr.two_well_stationary(s1, s2, eta)["right_mass"] for eta in (0.03, 0.05)]
     assert min(fr) > 0.9
     np.testing.assert_allclose(fr, pr, atol=0.015)
-    p = en.two_well_stationary(s1, s2, 0.03)
+    p = lr.two_well_stationary(s1, s2, 0.03)
     assert p["E_right"] < p["E_left"]
 
 
@@ -93,17 +95,17 @@ def test_himmelblau_masses_follow_gibbs_and_laplace(cp):
     tau, eta = 30.0, 0.002
     sigma = float(np.sqrt(2 * tau / eta))
     x0 = jnp.tile(jnp.asarray(cp.points[:4], jnp.float32), (1000, 1))
-    run = en.compare_with_gibbs(KEY, L.himmelblau, sigma=sigma, step=eta, n_chains=4000, n_steps=12_000, x0=x0)
-    ms = en.mass_near(run.occupation, run.hist.edges, cp.points[:4], 1.5)
-    mg = en.mass_near(run.probs, run.hist.edges, cp.points[:4], 1.5)
+    run = gibbs.compare_with_gibbs(KEY, L.himmelblau, sigma=sigma, step=eta, n_chains=4000, n_steps=12_000, x0=x0)
+    ms = gibbs.grid_mass_near(run.occupation, run.hist.edges, cp.points[:4], 1.5)
+    mg = gibbs.grid_mass_near(run.probs, run.hist.edges, cp.points[:4], 1.5)
     np.testing.assert_allclose(ms / ms.sum(), mg / mg.sum(), atol=0.03)
     assert run.tv < 0.06
     # flattest minimum (3, 2) gets the most mass, the stiffest (-3.78, -3.28) the least
     assert np.argmax(ms) == 2 and np.argmin(ms) == 0
     edges = (np.linspace(-6, 6, 481), np.linspace(-6, 6, 481))
-    pg = en.gibbs_density(L.himmelblau, edges, sigma=float(np.sqrt(2 * 0.3 / eta)), step=eta)
-    mg = en.mass_near(pg, edges, cp.points[:4], 1.5)
-    np.testing.assert_allclose(mg / mg.sum(), en.laplace_weights(cp.values[:4], cp.hessians[:4], 1.0, 1.0), atol=2e-3)
+    pg = gibbs.gibbs_density(L.himmelblau, edges, sigma=float(np.sqrt(2 * 0.3 / eta)), step=eta)
+    mg = gibbs.grid_mass_near(pg, edges, cp.points[:4], 1.5)
+    np.testing.assert_allclose(mg / mg.sum(), gibbs.laplace_weights(cp.values[:4], cp.hessians[:4], 1.0, 1.0), atol=2e-3)
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "power_law"])
@@ -111,7 +113,7 @@ def test_distance_to_gibbs_shrinks_with_eta(kind):
     tvs = []
     for eta in (0.004, 0.001):
         sigma = float(np.sqrt(2 * 30.0 / eta)) if kind == "gaussian" else float(np.sqrt(2 / (3 * eta)))
-        tvs.append(en.compare_with_gibbs(KEY, L.himmelblau, sigma=sigma, step=eta, noise=kind, shift=1.0,
+        tvs.append(gibbs.compare_with_gibbs(KEY, L.himmelblau, sigma=sigma, step=eta, noise=kind, shift=1.0,
                                          n_chains=4000, n_steps=int(2 / eta)).tv)
     assert tvs[1] < 0.5 * tvs[0]
 
@@ -122,6 +124,6 @@ def test_widget_figure_draws():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = en.draw_gibbs_comparison(0.002, 20.0, 1, n_chains=400, n_steps=300)
+    fig = lr.draw_gibbs_comparison(0.002, 20.0, 1, n_chains=400, n_steps=300)
     assert len(fig.axes) == 2  # occupation image with Gibbs contours, bars of the masses
     plt.close(fig)

@@ -142,10 +142,57 @@ def test_shapes_and_dtype():
 
 
 def test_kinds_constant():
-    assert set(N.KINDS) == {"gaussian", "power_law", "minibatch", "heavy_tailed"}
+    assert set(N.KINDS) == {"gaussian", "power_law", "minibatch", "heavy_tailed", "state_dependent", "given"}
     prob = L.least_squares(jax.random.PRNGKey(0), 4, 2)
-    built = {N.gaussian(1.0).kind, N.power_law(1.0).kind, N.heavy_tailed(1.0).kind, N.minibatch(prob, 1).kind}
+    built = {N.gaussian(1.0).kind, N.power_law(1.0).kind, N.heavy_tailed(1.0).kind, N.minibatch(prob, 1).kind,
+             N.given(jnp.zeros((3, 4, 2))).kind, N.state_dependent(_half_norm).kind}
     assert built == set(N.KINDS)
+
+
+def _half_norm(X, params=None):
+    return 0.5 * jnp.sqrt(jnp.sum(X**2, -1))
+
+
+def _scaled(X, params):
+    return params[0] + params[1] * X[:, 0]
+
+
+def test_state_dependent_noise_has_the_given_level():
+    x = np.array([3.0, 4.0])  # s(x) = 1 + 0.5 * 3 = 2.5
+    Z = _draw(N.state_dependent(_scaled, jnp.array([1.0, 0.5])), x)
+    _check_mean_cov(Z, 2.5**2 * np.eye(2))
+    assert N.state_dependent(_half_norm).scale is _half_norm
+    with pytest.raises(ValueError, match="scale"):
+        N.state_dependent(3.0)
+
+
+def test_sample_is_draw_then_apply():
+    X = jnp.ones((5, 2), jnp.float32)
+    f = lambda X: jnp.sum(X**2, -1)  # noqa: E731
+    for model in (N.gaussian(2.0), N.power_law(1.0), N.heavy_tailed(1.0)):
+        key = jax.random.PRNGKey(4)
+        D = N.draw(model, key, 0, X.shape, X.dtype)
+        np.testing.assert_array_equal(np.asarray(N.apply(model, D, X, f)), np.asarray(N.sample(model, key, X, f)))
+        DT = N.draw(model, key, 0, X.shape, X.dtype, transposed=True)
+        np.testing.assert_array_equal(np.asarray(DT), np.asarray(D).T)
+
+
+def test_given_increments_are_read_by_step_scaled_and_clipped():
+    G = jnp.arange(3 * 2 * 2, dtype=jnp.float32).reshape(3, 2, 2)
+    model = N.given(G, 0.5, clip=2.0)
+    X = jnp.zeros((2, 2))
+    for t in range(3):
+        D = N.draw(model, jax.random.PRNGKey(0), t, X.shape, X.dtype)
+        np.testing.assert_array_equal(np.asarray(D), np.asarray(G[t]))
+        Z = np.asarray(N.apply(model, D, X, None))
+        raw = 0.5 * np.asarray(G[t])
+        nrm = np.linalg.norm(raw, axis=-1, keepdims=True)
+        np.testing.assert_allclose(Z, raw * np.minimum(1.0, 2.0 / np.maximum(nrm, 1e-30)), rtol=1e-6)
+    assert np.all(np.linalg.norm(np.asarray(N.apply(model, G[2], X, None)), axis=-1) <= 2.0 + 1e-5)
+    with pytest.raises(ValueError, match="increments"):
+        N.given(jnp.zeros((3, 2)))
+    with pytest.raises(ValueError, match="clip"):
+        N.given(G, clip=0.0)
 
 
 # ---------------------------------------------------------------------------

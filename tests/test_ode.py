@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from course_lib import ode
+from course_lib import ode, simulate
+from course_lib.chapters import ode as ode_ch
 
 LINEAR = ode.gradient_field(lambda x: 0.5 * jnp.sum(jnp.array([1.0, 3.0]) * x**2))  # v(x) = -(x1, 3 x2)
 X0 = jnp.array([1.0, -2.0])
@@ -93,14 +94,14 @@ def test_heavy_ball_follows_the_second_order_ode():
 
 
 def test_kink_solution_solves_the_inclusion():
-    P = ode.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
+    P = ode_ch.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
     ts = jnp.linspace(0.0, 4.0, 4001)
-    sol = np.asarray(ode.kink_filippov_solution(P, jnp.array([-1.0, 1.5]), ts), dtype=float)
+    sol = np.asarray(ode_ch.kink_filippov_solution(P, jnp.array([-1.0, 1.5]), ts), dtype=float)
     vel = np.gradient(sol, np.asarray(ts), axis=0)
     on = sol[:, 1] == 0.0
     assert on.any() and (~on).any()
     # off the kink: the velocity is minus the gradient; on it: tangent, and minus a Clarke subgradient
-    g = np.asarray(ode.kink_subgradient(jnp.asarray(sol), P))
+    g = np.asarray(ode_ch.kink_subgradient(jnp.asarray(sol), P))
     interior = ~on & (np.abs(sol[:, 1]) > 1e-2)
     np.testing.assert_allclose(vel[interior][1:-1], -g[interior][1:-1], atol=2e-3)
     slide = np.nonzero(on)[0][2:-2]
@@ -111,9 +112,9 @@ def test_kink_solution_solves_the_inclusion():
 
 
 def test_kink_crossing_is_refused():
-    P = ode.Kink(jnp.eye(2), jnp.array([0.0, -3.0]), 1.0)  # pushes through the kink
+    P = ode_ch.Kink(jnp.eye(2), jnp.array([0.0, -3.0]), 1.0)  # pushes through the kink
     with pytest.raises(ValueError, match="crosses"):
-        ode.kink_filippov_solution(P, jnp.array([0.0, 1.0]), jnp.array([0.0, 5.0]))
+        ode_ch.kink_filippov_solution(P, jnp.array([0.0, 1.0]), jnp.array([0.0, 5.0]))
 
 
 def test_euler_maruyama_matches_the_ou_moments():
@@ -149,9 +150,9 @@ def test_divergence_is_reported():
         (lambda: ode.stochastic_approximation(jax.random.PRNGKey(0), LINEAR, X0, jnp.ones(3), -1.0), "sigma"),
         (lambda: ode.interpolate(jnp.array([0.0, 1.0]), jnp.zeros((3, 2)), 0.5), "xs"),
         (lambda: ode.fit_order([1.0], [1.0]), "h and err"),
-        (lambda: ode.kink_filippov_solution("no", X0, jnp.zeros(1)), "problem"),
+        (lambda: ode_ch.kink_filippov_solution("no", X0, jnp.zeros(1)), "problem"),
         (lambda: ode.heavy_ball_scaling(0.01, 20.0), "delta"),
-        (lambda: ode.draw_tracking(0.5, 1.0), "step"),
+        (lambda: ode_ch.draw_tracking(0.5, 1.0), "step"),
     ],
 )
 def test_bad_input_names_the_argument(call, match):
@@ -165,9 +166,36 @@ def test_widget_figure_does_not_recompile():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = ode.draw_tracking(0.005, 5.0)
+    fig = ode_ch.draw_tracking(0.005, 5.0)
     plt.close(fig)
-    before = ode._widget_run._cache_size()
-    plt.close(ode.draw_tracking(0.01, 12.0))
-    plt.close(ode.draw_tracking(0.0025, 0.0))
-    assert ode._widget_run._cache_size() == before
+    before = ode_ch._widget_ref._cache_size(), simulate._traj_chunk._cache_size()
+    plt.close(ode_ch.draw_tracking(0.01, 12.0))
+    plt.close(ode_ch.draw_tracking(0.0025, 0.0))
+    assert (ode_ch._widget_ref._cache_size(), simulate._traj_chunk._cache_size()) == before
+
+
+def test_stochastic_approximation_runs_on_the_engine_with_the_old_draws():
+    # theta_{k+1} = theta_k + a_k (v(theta_k) + sigma xi_k), xi_k = normal(fold_in(key, k), (n, d)): a hand loop
+    key, steps, sigma = jax.random.PRNGKey(5), 0.05 / (1.0 + jnp.arange(300)) ** 0.6, 2.0
+    xs = ode.stochastic_approximation(key, LINEAR, X0, steps, sigma, n_chains=3)
+    x = jnp.broadcast_to(X0, (3, 2))
+    for k in range(300):
+        x = x + steps[k] * (jax.vmap(LINEAR)(x) + sigma * jax.random.normal(jax.random.fold_in(key, k), (3, 2)))
+    np.testing.assert_allclose(np.asarray(xs[-1]), np.asarray(x), rtol=1e-5, atol=1e-6)
+
+
+def test_divergent_chains_raise_the_one_divergence_error():
+    from course_lib.divergence import DivergenceError
+
+    assert ode.DivergenceError is DivergenceError and issubclass(DivergenceError, FloatingPointError)
+    with pytest.raises(DivergenceError, match="1 of 1 SGD chains diverged at step"):
+        ode.stochastic_approximation(jax.random.PRNGKey(0), lambda x: x**3, jnp.array([10.0]), jnp.full(50, 1.0), 0.0)
+    with pytest.raises(DivergenceError, match="iterate"):  # beyond the radius, before any overflow
+        ode.euler(lambda x: 10.0 * x, jnp.array([1.0]), jnp.full(8, 1.0))
+
+
+@pytest.mark.parametrize("name", ["tracking_study", "window_study", "heavy_ball_study", "kink_study", "sde_study",
+                                  "double_well_field", "escape_study", "draw_tracking"])
+def test_moved_chapter_studies_keep_a_deprecated_alias(name):
+    with pytest.warns(DeprecationWarning, match=f"moved to course_lib.chapters.ode.{name}"):
+        assert getattr(ode, name) is getattr(ode_ch, name)

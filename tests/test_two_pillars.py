@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from course_lib import landscapes, noise, simulate
+from course_lib import gibbs, landscapes, noise, simulate
 from course_lib.autodiff import deep_tanh_loss, deep_tanh_params, gradient_flop_ratio
 
 KEY = jax.random.PRNGKey(7)
@@ -124,8 +124,8 @@ def _outside_fraction(eta, sigma, delta, n_chains=2000, n_steps=600):
     h = simulate.occupation_histogram(KEY, landscapes.himmelblau, noise.gaussian(sigma), x0, eta, n_steps,
                                       burn_in=n_steps // 2, low=[-6.0, -6.0], high=[6.0, 6.0], n_bins=150)
     hessians = np.stack([jax.hessian(landscapes.himmelblau)(jnp.asarray(m)) for m in minima])
-    measured, weights = simulate.mass_near(h, minima, delta)
-    predicted = simulate.predicted_mass_outside(h, minima, hessians, weights, eta, sigma, delta,
+    measured, weights = gibbs.histogram_mass_near(h, minima, delta)
+    predicted = gibbs.predicted_mass_outside(h, minima, hessians, weights, eta, sigma, delta,
                                                 rng=np.random.default_rng(0), n_mc=50_000)
     return measured, predicted
 
@@ -133,18 +133,18 @@ def _outside_fraction(eta, sigma, delta, n_chains=2000, n_steps=600):
 def test_linearized_covariance_solves_the_stationary_equation():
     H = np.array([[3.0, 1.0], [1.0, 2.0]])
     eta, sigma = 0.1, 0.7
-    S = simulate.linearized_covariance(H, eta, sigma)
+    S = gibbs.linearized_covariance(H, eta, sigma)
     A = np.eye(2) - eta * H
     np.testing.assert_allclose(S, A @ S @ A + eta**2 * sigma**2 * np.eye(2), rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="positive definite"):
-        simulate.linearized_covariance(H, 1.0, sigma)  # eta * lambda_max > 2
+        gibbs.linearized_covariance(H, 1.0, sigma)  # eta * lambda_max > 2
 
 
 def test_mass_near_splits_a_histogram_exactly():
     x0 = np.array([[3.0, 2.0]] * 3 + [[-2.8, 3.1]])
     h = simulate.occupation_histogram(KEY, landscapes.himmelblau, noise.gaussian(0.0), x0, 1e-3, 10,
                                       low=[-6, -6], high=[6, 6], n_bins=60)
-    outside, weights = simulate.mass_near(h, landscapes.HIMMELBLAU_MINIMA, 0.3)
+    outside, weights = gibbs.histogram_mass_near(h, landscapes.HIMMELBLAU_MINIMA, 0.3)
     assert outside == pytest.approx(0.0)
     np.testing.assert_allclose(weights, [0.75, 0.25, 0.0, 0.0])
 

@@ -1,9 +1,15 @@
-"""Chapter layer: the set-ups of single chapters (problems, sweeps, tasks), built on the concept modules.
+"""The chapter layer: experiments, toy set-ups and widgets of single chapters.
 
-Unlike the concept modules of :mod:`course_lib`, these functions exist for one
-chapter each, so that the chapter and its test call the same code.
+The concept modules of :mod:`course_lib` (landscapes, noise, the engine in
+:mod:`course_lib.simulate`, flows in :mod:`course_lib.ode`, energies, ...) hold
+the mathematics; a module here holds what only one chapter needs -- a study that
+sweeps a parameter and returns the numbers the chapter plots, a toy problem, the
+draw function of its widget -- written as thin calls to the concept modules, so
+that the chapter and its test call the same code.
+One module per chapter, named after the chapter's file in ``book/``:
 
-* :mod:`course_lib.chapters.adaptive` -- the chapter "Adaptive methods, normalization and attention".
+* :mod:`course_lib.chapters.adaptive` -- "Adaptive methods, normalization and attention";
+* :mod:`course_lib.chapters.ode` -- "The ODE method";
+* :mod:`course_lib.chapters.long_run` -- "Where SGD spends its time";
+* :mod:`course_lib.chapters.exit_times` -- "How long SGD takes".
 """
-
-__all__ = ["adaptive"]
