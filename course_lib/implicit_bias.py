@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from .divergence import DivergenceError
 
 __all__ = [
     "min_norm_solution",
@@ -114,7 +115,7 @@ def least_squares_gd(A: Any, b: Any, theta0: Any, step: Any, n_steps: int) -> ja
     n_steps = _checks.positive_int("n_steps", n_steps)
     out = _ls_gd(A, b, theta0, jnp.asarray(step, A.dtype), n_steps)
     if not bool(jnp.all(jnp.isfinite(out))):
-        raise ValueError("least_squares_gd diverged: step must be below 2 / lambda_max(A^T A)")
+        raise DivergenceError("least_squares_gd diverged: step must be below 2 / lambda_max(A^T A)")
     return out
 
 
@@ -350,7 +351,7 @@ def logistic_gd(X: Any, y: Any, theta0: Any, step: Any, record_at: Any, *, x64: 
     gaps = jnp.asarray(np.diff(steps, prepend=0), jnp.int32)
     ths, losses = _logistic_gd(X, y, theta0, jnp.asarray(step, X.dtype), gaps)
     if not bool(jnp.all(jnp.isfinite(ths))):
-        raise ValueError("logistic_gd diverged: step must be below 2 / L with L = lambda_max(X^T X) / (4 n)")
+        raise DivergenceError("logistic_gd diverged: step must be below 2 / L with L = lambda_max(X^T X) / (4 n)")
     return LogisticRun(steps, np.asarray(ths), np.asarray(losses))
 
 

@@ -46,6 +46,7 @@ import numpy as np
 from jax.scipy.special import digamma, gammaln
 
 from . import _checks, noise, simulate
+from .divergence import DivergenceError
 from . import two_layer as tl
 
 __all__ = ["LangevinRun", "mean_field_langevin", "knn_entropy", "free_energy", "stein_sides"]
@@ -77,7 +78,7 @@ def mean_field_langevin(key: jax.Array, params: tl.Params, X: Any, y: Any, *, ta
     every ``every`` steps (the start included).  Runs through
     :func:`course_lib.simulate.trajectories` (SGD with Gaussian noise
     :math:`\sigma=\sqrt{2\tau/\delta t}`); a diverging run raises
-    ``FloatingPointError``.
+    :class:`course_lib.divergence.DivergenceError`.
     """
     params = tl._check_params(params)
     m, d = params.W.shape
@@ -99,7 +100,7 @@ def mean_field_langevin(key: jax.Array, params: tl.Params, X: Any, y: Any, *, ta
     run = simulate.trajectories(key, batched, noise.gaussian(math.sqrt(2 * float(tau) / float(dt))),
                                 theta0, float(dt), n_steps)
     if bool(run.diverged[0]):
-        raise FloatingPointError(f"mean_field_langevin diverged at step {int(run.diverged_at[0])}: use a smaller dt")
+        raise DivergenceError(f"mean_field_langevin diverged at step {int(run.diverged_at[0])}: use a smaller dt")
     th = run.xs[::every, 0]
     return LangevinRun(np.arange(th.shape[0]) * every * float(dt), th[:, :m], th[:, m:].reshape(-1, m, d))
 

@@ -10,17 +10,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_lib import ode
+from course_lib.chapters import ode as ode_ch
 
-KINK = ode.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
+KINK = ode_ch.Kink(jnp.array([[1.0, 0.5], [0.5, 1.0]]), jnp.array([1.0, 0.3]), 1.0)
 Y0 = jnp.array([-1.0, 1.5])
 
 
 def _field(th):
-    return -ode.kink_subgradient(th, KINK)
+    return -ode_ch.kink_subgradient(th, KINK)
 
 
 def test_constant_steps_zigzag_at_a_distance_linear_in_the_step_vanishing_steps_converge():
-    theta_star = ode.kink_filippov_solution(KINK, Y0, jnp.array([0.0, 60.0]))[-1]
+    theta_star = ode_ch.kink_filippov_solution(KINK, Y0, jnp.array([0.0, 60.0]))[-1]
     np.testing.assert_allclose(theta_star, [1.0, 0.0], atol=1e-5)
     g = float((KINK.A @ theta_star - KINK.b)[1])
     zigzag = max(abs(g + KINK.w), abs(g - KINK.w))

@@ -15,7 +15,7 @@ import pytest
 from course_lib import averaging as av
 from course_lib import energy as en
 from course_lib import landscapes as L
-from course_lib import noise, simulate
+from course_lib import gibbs, noise, simulate
 
 KEY = jax.random.PRNGKey(2026)
 
@@ -40,7 +40,7 @@ def test_saddle_mass_falls_with_the_energy_slope():
     for i, eta in enumerate(etas):
         h = simulate.occupation_histogram(jax.random.fold_in(KEY, i), L.himmelblau, noise.gaussian(sigma), x0, float(eta), 2000,
                                           low=jnp.array([2.3, -2.8]), high=jnp.array([4.3, 2.8]), n_bins=(40, 112), burn_in=400)
-        m = en.mass_near(h.counts / h.n_samples, h.edges, centres, delta)
+        m = gibbs.grid_mass_near(h.counts / h.n_samples, h.edges, centres, delta)
         assert m[0] > 0
         logr.append(np.log(m[0] / m[1:].sum()))
     slope = -np.polyfit(1 / etas, logr, 1)[0]
