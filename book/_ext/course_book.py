@@ -41,7 +41,8 @@
    The bibliography is a list of list items: docutils writes citations as
    ``role="doc-biblioentry"`` (deprecated in ARIA 1.2) inside ``role="list"``,
    which then has no list items; the HTML translator writes
-   ``role="listitem"`` instead.  Theme buttons whose ``aria-label`` differed
+   ``role="listitem"`` instead.  myst-nb's "Show code cell source" toggles
+   are named by that visible text (not "Toggle hidden content").  Theme buttons whose ``aria-label`` differed
    from their visible text (search field, colour mode) come from templates in
    ``book/_templates`` whose accessible name starts with the visible text.
    MathJax adds assistive MathML and spoken text to every formula
@@ -174,6 +175,19 @@ def _accessible_translator(app: Any) -> None:
             self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
 
     app.registry.translators[app.builder.name] = AccessibleTranslator
+    # myst-nb's "Show code cell source" toggle: named by its visible text, not "Toggle hidden content"
+    handlers = app.registry.translation_handlers
+    for key in {app.builder.name, "html"}:
+        if "HideCodeCellNode" in handlers.get(key, {}):
+            handlers[key]["HideCodeCellNode"] = (_visit_hidden_code, handlers[key]["HideCodeCellNode"][1])
+
+
+def _visit_hidden_code(self: Any, node: Any) -> None:
+    from html import escape
+
+    self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n')
+    self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
+    self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n</summary>\n')
 
 
 PDF_NAME = "optimization-for-deep-learning.pdf"
