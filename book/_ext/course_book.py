@@ -71,6 +71,7 @@ def _mathjax_source() -> Path:
 
 STATIC = Path(__file__).resolve().parents[1] / "_static"
 TEMPLATES = Path(__file__).resolve().parents[1] / "_templates"
+LATEX = Path(__file__).resolve().parents[1] / "_latex"
 
 
 def _configure(app: Any, config: Any) -> None:
@@ -79,6 +80,8 @@ def _configure(app: Any, config: Any) -> None:
     config.mathjax_path = f"mathjax/{MATHJAX_COMPONENT}"
     config.html_static_path = [*config.html_static_path, str(STATIC)]
     config.templates_path = [str(TEMPLATES), *config.templates_path]
+    # the PDF: a stand-in for a LaTeX package that Jupyter Book's class loads (see the file)
+    config.latex_additional_files = [*config.latex_additional_files, str(LATEX / "bbm.sty")]
     config.html_context = {"default_mode": "auto", **(config.html_context or {})}
 
 
