@@ -136,7 +136,9 @@ def test_figure_text_is_at_least_11_css_px(site, browser, doc, width, scheme):  
         page.wait_for_function("[...document.querySelectorAll('article img')].every(i => i.complete)", timeout=30000)
         imgs = page.eval_on_selector_all(
             "article img", """els => els.map(e => {
-                const r = e.getBoundingClientRect(); const bg = getComputedStyle(e).backgroundColor;
+                const st = getComputedStyle(e); const bg = st.backgroundColor;
+                const r = {width: e.getBoundingClientRect().width - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight)
+                           - parseFloat(st.borderLeftWidth) - parseFloat(st.borderRightWidth)};
                 const box = e.closest('.course-figure-scroll');
                 return {src: e.src, natural: e.naturalWidth, shown: r.width, bg: bg,
                         focusable: box ? box.tabIndex >= 0 : null,
