@@ -41,11 +41,12 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium 
 def _open(browser, url, *, width=1366, height=900, scheme="light"):  # noqa: F811
     page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
     page.goto(url, wait_until="load")
+    # a long page (the API reference) takes a while to typeset on a busy 2-core machine
     page.wait_for_function("!window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise)",
-                           timeout=30000)
+                           timeout=120_000)
     page.evaluate("window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
     # the theme sets the colour mode from the system preference once its script has run
-    page.wait_for_function(f"document.documentElement.dataset.theme === '{scheme}'", timeout=10000)
+    page.wait_for_function(f"document.documentElement.dataset.theme === '{scheme}'", timeout=60_000)
     return page
 
 
@@ -74,21 +75,15 @@ def test_page_has_no_wcag_violations(site, browser, doc, scheme):  # noqa: F811
     assert not violations, f"{doc} ({scheme}): {sum(len(v['nodes']) for v in violations)} violations\n{report}"
 
 
-def _math_pages() -> list[str]:
-    return [f for f in PAGES if f.startswith("book/") and (ROOT / f"{f}.md").exists()
-            and "$" in (ROOT / f"{f}.md").read_text()]
-
-
 @needs_chromium
 @pytest.mark.parametrize("doc", ["book/two_pillars", "book/api"])
 def test_formulas_carry_assistive_mathml_and_speech(site, browser, doc):  # noqa: F811
-    assert doc in _math_pages()
     page = _open(browser, f"{site['url']}/{doc}.html")
     try:
         # speech is computed asynchronously after typesetting
         page.wait_for_function(
             "() => { const c = [...document.querySelectorAll('mjx-container')];"
-            " return c.length > 0 && c.every(e => e.getAttribute('aria-label')); }", timeout=60000)
+            " return c.length > 0 && c.every(e => e.getAttribute('aria-label')); }", timeout=120_000)
         math = page.evaluate(
             """() => [...document.querySelectorAll('article mjx-container')].map(c => {
                 const mml = c.querySelector('mjx-assistive-mml > math');
