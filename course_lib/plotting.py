@@ -44,6 +44,8 @@ __all__ = [
     "OKABE_ITO",
     "LINE_STYLES",
     "MIN_FONT_PT",
+    "MIN_TEXT_CSS_PX",
+    "BOOK_COLUMN_PX",
     "COURSE_STYLE",
     "use_course_style",
     "subplots",
