@@ -8,6 +8,13 @@ Conventions
 -----------
 * Colours: the Okabe--Ito palette (:data:`OKABE_ITO`), distinguishable with
   the common colour-vision deficiencies; images use ``viridis``/``cividis``.
+  Colour is never the only carrier of meaning: the colour cycle also cycles
+  line styles (:data:`LINE_STYLES`), so curves differ in print and for readers
+  who cannot tell two colours apart.
+* Legible at every width: :func:`figure_png` raises any text smaller than
+  :data:`MIN_FONT_PT`, re-lays a row of panels too wide for the book's column
+  into a grid (:func:`legible`), and records the smallest text size in the PNG
+  (``Course-Min-Text-Px``), from which the book keeps every text >= 11 CSS px.
 * Every axis is labelled, with units where there are any (``"time (ms)"``).
   The functions below label the axes they create a meaning for (``x_1``,
   ``x_2``, ``density``) unless the axes already carry a label.
@@ -35,12 +42,17 @@ import numpy as np
 
 __all__ = [
     "OKABE_ITO",
+    "LINE_STYLES",
+    "MIN_FONT_PT",
+    "MIN_TEXT_CSS_PX",
+    "BOOK_COLUMN_PX",
     "COURSE_STYLE",
     "use_course_style",
     "subplots",
     "describe",
     "alt_text",
     "figure_png",
+    "legible",
     "contour",
     "surface",
     "trajectories",
@@ -62,6 +74,18 @@ OKABE_ITO: tuple[str, ...] = (
 )
 """The Okabe--Ito colour-blind-safe palette, in the order of the course's colour cycle."""
 
+LINE_STYLES: tuple[Any, ...] = ("-", "--", ":", "-.", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)), (0, (1, 3)))
+"""Line styles cycled together with the colours (one per colour of the cycle)."""
+
+MIN_FONT_PT = 9.5
+"""Smallest font size (points) of a course figure; :func:`figure_png` raises smaller text to it."""
+
+BOOK_COLUMN_PX = 800
+"""Width (CSS px) of the book's text column at a 1366-px desktop window (sphinx-book-theme)."""
+
+MIN_TEXT_CSS_PX = 11.0
+"""Smallest text size (CSS px) a figure may show in the book."""
+
 COURSE_STYLE: dict[str, Any] = {
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 110,
@@ -75,7 +99,7 @@ COURSE_STYLE: dict[str, Any] = {
     "ytick.labelsize": 10,
     "legend.fontsize": 9.5,
     "legend.frameon": False,
-    "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO[:6]) + [OKABE_ITO[7]]),
+    "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO[:6]) + [OKABE_ITO[7]], linestyle=list(LINE_STYLES)),
     "axes.grid": True,
     "grid.alpha": 0.3,
     "grid.linewidth": 0.6,
@@ -176,16 +200,85 @@ def alt_text(fig: Any) -> str:
     return " ".join(p for p in parts if p) or "Figure without labels."
 
 
-def figure_png(fig: Any, dpi: int | None = None) -> bytes:
-    """PNG bytes of ``fig`` (tight bounding box) whose ``Description`` field is :func:`alt_text` of it.
+def _texts(fig: Any) -> list[Any]:
+    """The visible, non-empty texts of ``fig`` (tick labels included: the figure is laid out first)."""
+    from matplotlib.text import Text
 
-    ``dpi`` defaults to the figure's own, as in Jupyter's inline display.
+    fig.draw_without_rendering()
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _row_of_panels(fig: Any) -> list[Any] | None:
+    """The axes of ``fig`` if they are a plain 1 x n row of 2-D panels (no colour bars, no 3-D), else None."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    if len(axes) < 2 or len(axes) != len(fig.axes):
+        return None
+    specs = [ax.get_subplotspec() for ax in axes]
+    if any(sp is None or ax.name != "rectilinear" for sp, ax in zip(specs, axes)):
+        return None
+    grid = specs[0].get_gridspec()
+    nrows, ncols = grid.get_geometry()
+    if nrows != 1 or ncols != len(axes) or any(sp.get_gridspec() is not grid for sp in specs):
+        return None
+    if sorted(sp.colspan.start for sp in specs) != list(range(ncols)) or any(len(sp.colspan) != 1 for sp in specs):
+        return None
+    return sorted(axes, key=lambda ax: ax.get_subplotspec().colspan.start)
+
+
+def legible(fig: Any, column_px: float = BOOK_COLUMN_PX) -> Any:
+    """Make ``fig`` legible in the book's column (in place); returns ``fig``.
+
+    1. Text smaller than :data:`MIN_FONT_PT` is raised to it.
+    2. A row of ``n`` panels whose width ``w`` (inches) would shrink its smallest
+       text ``s`` (points) below :data:`MIN_TEXT_CSS_PX` in a column of
+       ``column_px`` CSS px -- shown size ``s / 72 * column_px / w`` -- is re-laid
+       as a grid of ``c`` columns (``ceil(n / c)`` rows), with ``c`` the largest
+       count that fits, the panels keeping their size.  Figures of another
+       shape (colour bars, 3-D axes) are left as they are; the book then lets
+       them scroll rather than shrink.
+    """
+    if not hasattr(fig, "axes"):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not (isinstance(column_px, (int, float)) and column_px > 0):
+        raise ValueError(f"column_px must be a positive width in CSS px, got {column_px!r}")
+    texts = _texts(fig)
+    for t in texts:
+        if t.get_fontsize() < MIN_FONT_PT:
+            t.set_fontsize(MIN_FONT_PT)
+    smallest = min((t.get_fontsize() for t in texts), default=MIN_FONT_PT)
+    width, height = fig.get_size_inches()
+    max_width = smallest / 72 * column_px / MIN_TEXT_CSS_PX  # inches
+    row = _row_of_panels(fig)
+    if row is not None and width > max_width:
+        n = len(row)
+        panel = width / n
+        cols = max(1, min(n - 1, int(max_width // panel)))
+        rows = math.ceil(n / cols)
+        grid = fig.add_gridspec(rows, cols)
+        for k, ax in enumerate(row):
+            ax.set_subplotspec(grid[k // cols, k % cols])
+        fig.set_size_inches(panel * cols, height * rows)
+        if fig.get_layout_engine() is None:
+            fig.set_layout_engine("constrained")
+    return fig
+
+
+def figure_png(fig: Any, dpi: int | None = None) -> bytes:
+    """PNG bytes of ``fig`` (tight bounding box), made :func:`legible` first.
+
+    The PNG's ``Description`` field holds :func:`alt_text` of the figure and
+    ``Course-Min-Text-Px`` the size of its smallest text in image pixels (the
+    book derives each figure's smallest display width from it).  ``dpi``
+    defaults to the figure's own, as in Jupyter's inline display.
     """
     import io
 
+    legible(fig)
+    dpi = dpi or fig.dpi
+    smallest = min((t.get_fontsize() for t in _texts(fig)), default=MIN_FONT_PT)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, bbox_inches="tight",
-                metadata={"Description": alt_text(fig)})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight",
+                metadata={"Description": alt_text(fig), "Course-Min-Text-Px": f"{smallest * dpi / 72:.2f}"})
     return buf.getvalue()
 
 

@@ -87,13 +87,29 @@ class Slider:
 
 
 def figure_to_png(fig: Any, dpi: int = 110) -> bytes:
-    """Render a matplotlib figure to PNG bytes (and close it)."""
+    """Render a matplotlib figure to PNG bytes (and close it).
+
+    Rendered by :func:`course_lib.plotting.figure_png`: legible in the book's
+    column, with alt text and the smallest text size in the PNG's metadata.
+    """
     import matplotlib.pyplot as plt
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    from .plotting import figure_png
+
+    png = figure_png(fig, dpi=dpi)
     plt.close(fig)
-    return buf.getvalue()
+    return png
+
+
+def _min_text_px(png: bytes) -> str:
+    """The ``Course-Min-Text-Px`` field of a PNG written by figure_png ('' if absent)."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(png)) as im:
+            return str(getattr(im, "text", {}).get("Course-Min-Text-Px", ""))
+    except (OSError, ValueError, ImportError):  # pragma: no cover - Pillow comes with matplotlib
+        return ""
 
 
 def _in_kernel() -> bool:
@@ -155,10 +171,12 @@ class InteractiveFigure:
         for values, png in zip(self.static, self.static_pngs()):
             b64 = base64.b64encode(png).decode("ascii")
             caption = html.escape(_format_values(values, self.controls))
+            text_px = _min_text_px(png)
             items.append(
                 f'<figure class="course-static-figure" style="margin:0 0 0.5em 0">'
                 f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt)} ({caption})" '
-                f'style="max-width:100%;height:auto"/>'
+                + (f'data-min-text-px="{html.escape(text_px)}" ' if text_px else "")
+                + f'style="max-width:100%;height:auto"/>'
                 f'<figcaption style="font-size:0.9em">{caption}</figcaption></figure>'
             )
         note = (
@@ -199,6 +217,8 @@ class InteractiveFigure:
         bundle: dict[str, Any] = {
             "text/plain": f"Interactive figure ({', '.join(self.controls)}); {self.alt}",
             "text/html": self.static_html(),
+            # the PDF (LaTeX builder) and other non-HTML front ends show the figure itself
+            "image/png": base64.b64encode(self.static_pngs()[0]).decode("ascii"),
         }
         view = self.widget()._repr_mimebundle_() if _in_kernel() else {}
         if view and "application/vnd.jupyter.widget-view+json" in view:

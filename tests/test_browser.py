@@ -67,7 +67,8 @@ def _open(browser, url, width=1280, height=900):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
     # wait until MathJax has typeset the page (if the page loads MathJax)
-    page.wait_for_function("!window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise) ", timeout=30000)
+    # (the API reference has >1000 formulas, each given spoken text: allow for a busy machine)
+    page.wait_for_function("!window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise) ", timeout=120_000)
     page.evaluate("window.MathJax && window.MathJax.startup ? window.MathJax.startup.promise : null")
     return page, errors
 

@@ -53,7 +53,10 @@ def test_static_html_has_one_png_per_parameter_set_with_alt_text():
 def test_outside_a_kernel_only_the_static_figure_is_offered():
     w = interactive_figure(lambda a: _line(a), {"a": Slider(0, 1, 0.1, 0.5)}, alt="line")
     bundle = w._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "text/html"}
+    # the static figure as HTML (the book's pages) and as a PNG (the PDF); no widget view
+    assert set(bundle) == {"text/plain", "text/html", "image/png"}
+    assert base64.b64decode(bundle["image/png"]) == w.static_pngs()[0]
+    assert 'data-min-text-px="' in bundle["text/html"]
 
 
 def test_slider_release_redraws_with_new_values():

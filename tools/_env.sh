@@ -17,3 +17,12 @@ venv="${VENV:-.venv}"
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet -c constraints.txt -e ".[$extra]"
 export PATH="$PWD/$venv/bin:$PATH"
+# The accessibility test injects axe-core (npm, pinned in package-lock.json) into the built pages.
+if [ "$extra" = test ] && [ -f package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    [ -f node_modules/axe-core/axe.min.js ] && [ node_modules/.package-lock.json -nt package-lock.json ] \
+      || npm ci --no-audit --no-fund --loglevel=error
+  else
+    echo "warning: npm not found; tests/test_accessibility.py needs axe-core (npm ci)" >&2
+  fi
+fi

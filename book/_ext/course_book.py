@@ -36,6 +36,19 @@
 
 7. **No frozen progress bars.**  ``COURSE_BOOK_BUILD=1`` is set for the kernels
    the build starts, so ``course_lib.progress`` shows bars in live Jupyter only.
+
+8. **Accessible pages (WCAG 2.1 AA, checked by ``tests/test_accessibility.py``).**
+   The bibliography is a list of list items: docutils writes citations as
+   ``role="doc-biblioentry"`` (deprecated in ARIA 1.2) inside ``role="list"``,
+   which then has no list items; the HTML translator writes
+   ``role="listitem"`` instead.  myst-nb's "Show code cell source" toggles
+   are named by that visible text (not "Toggle hidden content").  Theme buttons whose ``aria-label`` differed
+   from their visible text (search field, colour mode) come from templates in
+   ``book/_templates`` whose accessible name starts with the visible text.
+   MathJax adds assistive MathML and spoken text to every formula
+   (``_config.yml``; its accessibility components are served with the book).
+   Figures wider than a phone screen scroll in their own box, which
+   ``book/_static/course.js`` makes reachable by the keyboard.
 """
 
 from __future__ import annotations
@@ -47,7 +60,7 @@ from typing import Any
 
 WIDGET_STATE_KEY = "ipywidgets_state"
 MATHJAX_COMPONENT = "tex-mml-chtml.js"
-MATHJAX_PARTS = (MATHJAX_COMPONENT, "input/tex/extensions", "output/chtml/fonts/woff-v2")
+MATHJAX_PARTS = (MATHJAX_COMPONENT, "input/tex/extensions", "output/chtml/fonts/woff-v2", "a11y", "sre")
 
 
 def _mathjax_source() -> Path:
@@ -57,6 +70,8 @@ def _mathjax_source() -> Path:
 
 
 STATIC = Path(__file__).resolve().parents[1] / "_static"
+TEMPLATES = Path(__file__).resolve().parents[1] / "_templates"
+LATEX = Path(__file__).resolve().parents[1] / "_latex"
 
 
 def _configure(app: Any, config: Any) -> None:
@@ -64,6 +79,9 @@ def _configure(app: Any, config: Any) -> None:
     os.environ["COURSE_BOOK_BUILD"] = "1"
     config.mathjax_path = f"mathjax/{MATHJAX_COMPONENT}"
     config.html_static_path = [*config.html_static_path, str(STATIC)]
+    config.templates_path = [str(TEMPLATES), *config.templates_path]
+    # the PDF: a stand-in for a LaTeX package that Jupyter Book's class loads (see the file)
+    config.latex_additional_files = [*config.latex_additional_files, str(LATEX / "bbm.sty")]
     config.html_context = {"default_mode": "auto", **(config.html_context or {})}
 
 
@@ -96,31 +114,37 @@ def _drop_widget_state(app: Any, env: Any) -> None:
         data.get("js_files", {}).pop(WIDGET_STATE_KEY, None)
 
 
-def _png_description(path: Path) -> str:
+def _png_text(path: Path) -> dict[str, str]:
     try:
         from PIL import Image
 
         with Image.open(path) as im:
-            return str(getattr(im, "text", {}).get("Description", "")).strip()
+            return {str(k): str(v) for k, v in (getattr(im, "text", {}) or {}).items()}
     except (OSError, ValueError, ImportError):
-        return ""
+        return {}
 
 
 def _alt_from_png(app: Any, doctree: Any) -> None:
+    """Alt text from the PNG's Description; the figure's smallest text size as a class for course.js."""
     from docutils import nodes
 
     docdir = Path(app.env.doc2path(app.env.docname)).parent
     for node in doctree.findall(nodes.image):
-        if node.get("alt"):
-            continue
         uri = str(node.get("uri", ""))
         if not uri.lower().endswith(".png") or "://" in uri:
             continue
         for candidate in (Path(uri), Path(app.srcdir) / uri.lstrip("/"), docdir / uri):
             if candidate.is_file():
-                text = _png_description(candidate)
-                if text:
-                    node["alt"] = text
+                text = _png_text(candidate)
+                description = text.get("Description", "").strip()
+                if description and not node.get("alt"):
+                    node["alt"] = description
+                try:
+                    px = float(text.get("Course-Min-Text-Px", ""))
+                except ValueError:
+                    px = 0.0
+                if px > 0:
+                    node["classes"].append(f"course-text-px-{int(px * 10)}")
                 break
 
 
@@ -137,12 +161,72 @@ def _colab_notebook(app: Any, pagename: str, templatename: str, context: dict, d
                 button["url"] = f"{head}/blob/{branch}/notebooks/{target.name}"
 
 
+def _accessible_translator(app: Any) -> None:
+    """Subclass the HTML translator in use so that citations are list items of their list."""
+    if app.builder.format != "html":
+        return
+    base = app.builder.get_translator_class()
+    if getattr(base, "_course_accessible", False):
+        return
+
+    class AccessibleTranslator(base):  # type: ignore[misc, valid-type]
+        _course_accessible = True
+
+        def visit_citation(self, node: Any) -> None:
+            if not isinstance(node.previous_sibling(), type(node)):
+                self.body.append('<div role="list" class="citation-list">\n')
+            self.body.append(self.starttag(node, "div", classes=[node.tagname], role="listitem"))
+
+    app.registry.translators[app.builder.name] = AccessibleTranslator
+    # myst-nb's "Show code cell source" toggle: named by its visible text, not "Toggle hidden content"
+    handlers = app.registry.translation_handlers
+    for key in {app.builder.name, "html"}:
+        if "HideCodeCellNode" in handlers.get(key, {}):
+            handlers[key]["HideCodeCellNode"] = (_visit_hidden_code, handlers[key]["HideCodeCellNode"][1])
+
+
+def _visit_hidden_code(self: Any, node: Any) -> None:
+    from html import escape
+
+    self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n')
+    self.body.append(f'<p class="collapsed admonition-title">{escape(node["prompt_show"])}</p>\n')
+    self.body.append(f'<p class="expanded admonition-title">{escape(node["prompt_hide"])}</p>\n</summary>\n')
+
+
+PDF_NAME = "optimization-for-deep-learning.pdf"
+
+
+def _book_pdf(app: Any) -> Path:
+    """The PDF made by ``tools/pdf.sh`` (Jupyter Book's LaTeX builder) beside this HTML build."""
+    return Path(app.outdir).parent / "latex" / "book.pdf"
+
+
+def _pdf_download_button(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Offer the whole book as a PDF in the download menu, when tools/pdf.sh has built it."""
+    if app.builder.format != "html" or not _book_pdf(app).is_file():
+        return
+    for group in context.get("header_buttons", []):
+        if isinstance(group, dict) and group.get("label") == "download-buttons":
+            group["buttons"].append({"type": "link", "url": context["pathto"](f"_static/{PDF_NAME}", 1),
+                            "text": "Book (PDF)", "tooltip": "Download the whole book as a PDF",
+                            "icon": "fas fa-file-pdf", "label": "download-book-pdf-button"})
+
+
+def _copy_pdf(app: Any, exception: Exception | None) -> None:
+    if exception is None and app.builder.format == "html" and _book_pdf(app).is_file():
+        shutil.copy2(_book_pdf(app), Path(app.outdir) / "_static" / PDF_NAME)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _configure)
     app.add_css_file("course.css")
+    app.add_js_file("course.js", loading_method="defer")
+    app.connect("builder-inited", _accessible_translator)
     # early: `html-page-context` stops at the first handler that returns a template name
     app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _copy_pdf)
+    app.connect("html-page-context", _pdf_download_button, priority=600)
     app.connect("env-updated", _drop_widget_state)
     app.connect("doctree-read", _alt_from_png)
     app.connect("html-page-context", _colab_notebook, priority=600)  # after the theme's launch buttons (501)
