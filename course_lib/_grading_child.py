@@ -1,7 +1,7 @@
 """The sandboxed side of grading: run a submitted notebook, then answer evaluation requests.
 
 Started by :mod:`course_lib.grading_sandbox` inside the sandbox as
-``python -I -m course_lib._grading_child REQUEST_FD ANSWER_FD``.  It reads the
+``python -I -c '...run(sys.argv[1:])' REQUEST_FD ANSWER_FD``.  It reads the
 notebook's code cells from the request pipe, runs them in one IPython
 namespace (an error in a cell is printed and the next cell runs, as in Jupyter),
 then answers requests -- look up a name, call a function on given inputs, read
@@ -35,11 +35,11 @@ def _make_ref(obj: Any) -> dict:
 def _resolve(value: Any) -> Any:
     if isinstance(value, Ref):
         return _table[value.id]
-    if isinstance(value, list):
+    if type(value) is list:
         return [_resolve(v) for v in value]
-    if isinstance(value, tuple):
+    if type(value) is tuple:
         return tuple(_resolve(v) for v in value)
-    if isinstance(value, dict):
+    if type(value) is dict:
         return {k: _resolve(v) for k, v in value.items()}
     return value
 
@@ -145,9 +145,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.stdout.flush()
-    code = main(sys.argv[1:])
+def run(argv: list[str]) -> None:
+    """Entry point in the sandbox: answer requests until told to stop, then exit without cleanup hooks."""
+    code = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])

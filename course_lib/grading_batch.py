@@ -369,11 +369,11 @@ def summary(results: Sequence[SubmissionResult], questions: dict[str, float]) ->
     totals = np.array([r.total for r in results], dtype=float)
     best = sum(questions.values())
     full = int(np.sum(np.isclose(totals, best)))
-    failed = sum(1 for r in results if r.error and r.total == 0)
+    failed = sum(1 for r in results if r.error and r.total == 0 and not r.error.startswith("no test passed"))
     line = (f"graded {len(results)} submission{'s' * (len(results) != 1)}: mean {totals.mean():.3g} / {best:g}, "
             f"median {np.median(totals):.3g}; {full} with full marks")
     if failed:
-        line += f"; {failed} scored zero (see the error column)"
+        line += f"; {failed} not graded (see the error column)"
     return line
 
 

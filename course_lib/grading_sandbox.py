@@ -154,7 +154,8 @@ def sandbox_available() -> str:
     """``""`` if bubblewrap can run a sandboxed Python here, else the reason why not (cached)."""
     if True not in _AVAILABLE:
         try:
-            cmd = sandbox_command([sys.executable, "-I", "-c", "import course_lib, socket; print('ok')"], 2**20)
+            probe = f"import sys; sys.path.insert(0, {str(_COURSE_LIB.parent)!r}); import course_lib.grading_wire; print('ok')"
+            cmd = sandbox_command([sys.executable, "-I", "-c", probe], 2**20)
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
             _AVAILABLE[True] = "" if out.stdout.strip() == "ok" else f"bwrap failed: {(out.stderr or out.stdout).strip()[:300]}"
         except SandboxUnavailable as exc:
@@ -183,10 +184,13 @@ class Session:
         self.died: str = ""
         req_r, self._req_w = os.pipe()
         self._ans_r, ans_w = os.pipe()
-        child = [sys.executable, "-I", "-m", "course_lib._grading_child", str(req_r), str(ans_w)]
+        # -I: no user site, no PYTHON* variables, no current folder; course_lib from the bound folder
+        boot = (f"import sys; sys.path.insert(0, {str(_COURSE_LIB.parent)!r}); "
+                f"from course_lib._grading_child import run; run(sys.argv[1:])")
+        child = [sys.executable, "-I", "-c", boot, str(req_r), str(ans_w)]
         cmd = sandbox_command(child, limits.tmp) if sandbox else child
         self._log_path = log_path or os.devnull
-        env = _env() if sandbox else dict(_env(), PYTHONPATH=str(_COURSE_LIB.parent), HOME=tempfile.gettempdir(),
+        env = _env() if sandbox else dict(_env(), HOME=tempfile.gettempdir(),
                                          TMPDIR=tempfile.gettempdir(), MPLCONFIGDIR=tempfile.mkdtemp(prefix="mpl-"))
         cpu = int(limits.cpu if limits.cpu is not None else limits.wall) + 1
         mem, out = int(limits.memory), int(limits.output)
@@ -269,11 +273,11 @@ class Session:
     def _wrap(self, value: Any) -> Any:
         if isinstance(value, wire.Ref):
             return (RemoteFunction if value.kind == "function" else RemoteObject)(self, value)
-        if isinstance(value, list):
+        if type(value) is list:
             return [self._wrap(v) for v in value]
-        if isinstance(value, tuple):
+        if type(value) is tuple:
             return tuple(self._wrap(v) for v in value)
-        if isinstance(value, dict):
+        if type(value) is dict:
             return {k: self._wrap(v) for k, v in value.items()}
         return value
 

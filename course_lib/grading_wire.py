@@ -5,7 +5,7 @@ through two pipes.  Every message is one *frame*: an 8-byte big-endian length,
 then that many bytes of UTF-8 JSON.  Nothing in a frame can run code when read:
 JSON values, plus these tagged objects (``{"$": tag, ...}``):
 
-* ``nd``: a NumPy array, ``{"$": "nd", "dtype": "<f8", "shape": [2, 3], "data": base64}``;
+* ``nd``: a NumPy array (``"jax": true`` if it was a JAX array: it is rebuilt as one), ``{"$": "nd", "dtype": "<f8", "shape": [2, 3], "data": base64}``;
   only boolean, integer, unsigned, floating and complex dtypes are accepted
   (never ``object``: the bytes are read with :func:`numpy.frombuffer`);
 * ``key``: a JAX PRNG key array, as its ``nd`` key data and the implementation name;
@@ -106,8 +106,8 @@ def encode(obj: Any, make_ref: Callable[[Any], dict], depth: int = 0) -> Any:
             return {"$": "key", "impl": str(jax.random.key_impl(obj)), **_array_fields(np.asarray(jax.random.key_data(obj)))}
         arr = np.asarray(obj)
         if arr.dtype.kind in _KINDS and arr.dtype.itemsize in (1, 2, 4, 8, 16) and arr.dtype.name != "bfloat16":
-            return {"$": "nd", **_array_fields(arr)}
-        return {"$": "nd", **_array_fields(np.asarray(obj, dtype=np.float64))}
+            return {"$": "nd", "jax": True, **_array_fields(arr)}
+        return {"$": "nd", "jax": True, **_array_fields(np.asarray(obj, dtype=np.float64))}
     return make_ref(obj)
 
 
@@ -178,6 +178,10 @@ def decode(data: Any, depth: int = 0) -> Any:
         return Ellipsis
     if tag == "nd":
         arr = _decode_array(data)
+        if data.get("jax") is True:  # a JAX array stays one (plain data either way)
+            import jax.numpy as jnp
+
+            return jnp.asarray(arr)
         return arr[()] if data.get("scalar") else arr
     if tag == "key":
         import jax
