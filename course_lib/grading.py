@@ -11,34 +11,22 @@ wrong, never only a traceback:
   finiteness and value of a result, e.g.
   ``q1: your function returned shape (3,), expected (2,)``.
 
-:func:`grade_submissions` grades many submitted notebooks with an autograder
-zip (built by ``tools/make_exercises.py``) without Docker: each notebook runs in
-its own ``otter run`` process with a time limit, and a broken submission (not a
-notebook, an error, an endless loop) scores zero with a reason instead of
-stopping the batch.  From a shell::
+:func:`grade_submissions` grades many submitted notebooks for credit with an
+autograder zip (built by ``tools/make_exercises.py``): each notebook runs in a
+sandbox and only evaluates the answers, the tests run outside it
+(``course_lib.grading_sandbox``, ``course_lib.grading_batch``).  When a
+test must transform a student's function (``jax.grad``, ``jit``), it does so in
+a :func:`probe`, which runs in the sandbox.  From a shell::
 
     python -m course_lib.grading --autograder AUTOGRADER.zip --out scores.csv SUBMISSION.ipynb ...
 """
 
 from __future__ import annotations
 
-import argparse
-import concurrent.futures
-import csv
-import dataclasses
-import json
 import math
-import os
-import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import traceback
-import zipfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +73,7 @@ def call_safely(question: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
 
     ``question`` (e.g. ``"q1"``) starts every message.  Bad ``question`` raises ``ValueError``.
 
-    During grading for credit (:mod:`course_lib.grading_sandbox`), ``fn`` is a
+    During grading for credit (``course_lib.grading_sandbox``), ``fn`` is a
     handle of the student's function and the call is evaluated in the sandbox:
     the arguments travel as plain data and the result comes back as plain data;
     a :func:`probe` is sent there as source code and run on its arguments.

@@ -4,7 +4,7 @@ r"""Batch grading for credit: many submitted notebooks into a CSV score table.
 zip (built by ``tools/make_exercises.py``).  The submission runs in a sandbox
 and only evaluates the student's answers; the tests -- comparisons, points,
 feedback -- run in this process, into which no student code is loaded
-(:mod:`course_lib.grading_sandbox`).  Rows are written to the CSV as soon as a
+(``course_lib.grading_sandbox``).  Rows are written to the CSV as soon as a
 submission is graded; running the same command again with the same CSV skips
 the submissions already in it.  From a shell::
 
@@ -281,7 +281,7 @@ def grade_submissions(
     """Grade every notebook in ``paths`` with the tests of the autograder zip.
 
     Each submission runs in its own sandboxed process (see
-    :mod:`course_lib.grading_sandbox`) with a wall-clock limit of ``timeout``
+    ``course_lib.grading_sandbox``) with a wall-clock limit of ``timeout``
     seconds and a memory limit of ``memory_gib`` GiB; ``workers`` submissions
     are graded at once.  The tests run in this process against plain data from
     the sandbox.  A submission that is missing, not a notebook, or stops its
@@ -295,7 +295,7 @@ def grade_submissions(
     submissions already in it are not graded again (delete a row to regrade it).
     Returns one :class:`SubmissionResult` per path, in order.
 
-    Without bubblewrap, raises :class:`course_lib.grading_sandbox.SandboxUnavailable`
+    Without bubblewrap, raises ``course_lib.grading_sandbox.SandboxUnavailable``
     unless ``unsafe_no_sandbox`` (the submission then runs as your own user,
     with the same limits but with access to your files and the network).
 

@@ -26,7 +26,8 @@ teacher's home, not the repository, not the other submissions), a private
 grading process enforces the wall-clock limit and kills the whole sandbox.
 Without ``bwrap`` grading refuses (:class:`SandboxUnavailable`) unless
 ``unsafe_no_sandbox=True`` is passed, which keeps the two-process split and the
-limits but not the file-system and network isolation.
+limits but not the file-system and network isolation.  The limits are set by
+``prlimit`` (util-linux) when available, else in the forked process.
 """
 
 from __future__ import annotations
@@ -201,9 +202,12 @@ class Session:
             resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
+        prlimit = shutil.which("prlimit")  # util-linux: sets the limits without Python code after fork()
+        if prlimit:
+            cmd = [prlimit, f"--cpu={cpu}:{cpu + 1}", f"--as={mem}", f"--fsize={out}", "--core=0", "--", *cmd]
         with open(self._log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         pass_fds=(req_r, ans_w), env=env, preexec_fn=rlimits,
+                                         pass_fds=(req_r, ans_w), env=env, preexec_fn=None if prlimit else rlimits,
                                          start_new_session=True, cwd=tempfile.gettempdir())
         os.close(req_r)
         os.close(ans_w)

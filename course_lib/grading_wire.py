@@ -289,6 +289,6 @@ def read_frame(fd: int, deadline: float | None = None, raw: bool = False) -> Any
         raise WireError(f"answer of {n} bytes exceeds the limit of {MAX_FRAME} bytes")
     try:
         data = json.loads(_read_exact(fd, n, deadline).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"malformed answer: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise WireError(f"malformed answer: {str(exc)[:200]}") from None
     return data if raw else decode(data)
