@@ -139,8 +139,8 @@ def sandbox_command(child: list[str], tmp_size: int) -> list[str]:
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (`bwrap`) is not installed")
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "grader",
-           "--clearenv", *_system_binds(), *_bind_python_env(),
-           "--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_size)), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+           "--clearenv", "--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_size)), "--tmpfs", "/tmp",
+           *_system_binds(), *_bind_python_env(), "--chdir", "/tmp"]  # binds after /tmp: they may live under it
     if os.geteuid() == 0:
         cmd += ["--cap-drop", "ALL"]
     for k, v in _env().items():
@@ -311,8 +311,8 @@ class Session:
                 wire.write_frame(self._req_w, {"op": "exit", "seq": -1})
             except OSError:
                 pass
-            try:
-                self.proc.wait(timeout=0.5)
+            try:  # a clean exit lets bubblewrap reap the child (and count its CPU time)
+                self.proc.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 pass
         try:
