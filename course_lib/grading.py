@@ -11,34 +11,22 @@ wrong, never only a traceback:
   finiteness and value of a result, e.g.
   ``q1: your function returned shape (3,), expected (2,)``.
 
-:func:`grade_submissions` grades many submitted notebooks with an autograder
-zip (built by ``tools/make_exercises.py``) without Docker: each notebook runs in
-its own ``otter run`` process with a time limit, and a broken submission (not a
-notebook, an error, an endless loop) scores zero with a reason instead of
-stopping the batch.  From a shell::
+:func:`grade_submissions` grades many submitted notebooks for credit with an
+autograder zip (built by ``tools/make_exercises.py``): each notebook runs in a
+sandbox and only evaluates the answers, the tests run outside it
+(``course_lib.grading_sandbox``, ``course_lib.grading_batch``).  When a
+test must transform a student's function (``jax.grad``, ``jit``), it does so in
+a :func:`probe`, which runs in the sandbox.  From a shell::
 
     python -m course_lib.grading --autograder AUTOGRADER.zip --out scores.csv SUBMISSION.ipynb ...
 """
 
 from __future__ import annotations
 
-import argparse
-import concurrent.futures
-import csv
-import dataclasses
-import json
 import math
-import os
-import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import traceback
-import zipfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +35,7 @@ __all__ = [
     "call_safely",
     "check_array",
     "check_number",
+    "probe",
     "SubmissionResult",
     "autograder_questions",
     "grade_submissions",
@@ -83,24 +72,84 @@ def call_safely(question: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
       ``"<question>: your function raised E: <message>"``.
 
     ``question`` (e.g. ``"q1"``) starts every message.  Bad ``question`` raises ``ValueError``.
+
+    During grading for credit (``course_lib.grading_sandbox``), ``fn`` is a
+    handle of the student's function and the call is evaluated in the sandbox:
+    the arguments travel as plain data and the result comes back as plain data;
+    a :func:`probe` is sent there as source code and run on its arguments.
     """
     question = _label(question)
-    name = getattr(fn, "__name__", "your function")
+    from course_lib import grading_sandbox as sb  # light: no student code, no heavy imports
+
+    name = getattr(fn, "__name__", "your function") if not isinstance(fn, sb.RemoteObject) else "your function"
     if fn is Ellipsis:
         raise GradingError(f"{question}: the function is still the placeholder `...`; write your code and run its cell")
     if fn is None:
         raise GradingError(f"{question}: your function is not defined; run the cell that defines it (and fix any error it shows)")
-    if not callable(fn):
-        raise GradingError(f"{question}: expected a function, got a {type(fn).__name__}: {_short(fn)}")
+    if isinstance(fn, sb.RemoteObject):
+        raise GradingError(f"{question}: expected a function, got a {fn.type_name}: {_short(fn)}")
+    session = sb.current_session()
+    remote = None
+    if isinstance(fn, sb.RemoteFunction):
+        remote = fn.remote_call(args, kwargs)
+    elif session is not None and isinstance(getattr(fn, "__grading_probe__", None), tuple):
+        remote = sb.run_probe(session, fn, args, kwargs)
+    else:
+        if not callable(fn):
+            raise GradingError(f"{question}: expected a function, got a {type(fn).__name__}: {_short(fn)}")
+        try:
+            return fn(*args, **kwargs)
+        except GradingError:
+            raise
+        except Exception as exc:  # the student's code may raise anything
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "(no message)"
+            raise GradingError(
+                f"{question}: your function `{name}` raised {type(exc).__name__}: {message}{_student_line(exc)}"
+            ) from None
+    from course_lib.grading_wire import RemoteException
+
+    if isinstance(remote, RemoteException):
+        line = f" (in your line `{remote.line}`)" if remote.line else ""
+        raise GradingError(f"{question}: your function `{name}` raised {remote.type_name}: {remote.message}{line}")
+    return remote
+
+
+def probe(fn: Any = None, *, name: str | None = None) -> Any:
+    """Mark a test helper as a *probe*: code that only evaluates the student's answers.
+
+    Use it when a test must do more with the student's function than call it on
+    data -- differentiate it, ``jit`` it, pass it one of our functions::
+
+        @probe(name="my_relu")
+        def relu_grad_at_zero(my_relu):
+            import jax
+            return jax.grad(my_relu)(0.0)
+
+        value = call_safely("q2", relu_grad_at_zero, my_relu)
+        check_number("q2", value, expected=0.0)
+
+    In a student's notebook the probe is an ordinary function.  When grading for
+    credit, its *source* is sent to the sandbox and run there on the (plain
+    data or student) arguments, so a probe must be self-contained: do its
+    imports inside, take everything else as arguments, and never compute or
+    receive an expected value.  ``name`` names the student's function in
+    feedback (default: the probe's own name).
+    """
+    if fn is None:
+        return lambda f: probe(f, name=name)
+    import inspect
+    import textwrap
+
     try:
-        return fn(*args, **kwargs)
-    except GradingError:
-        raise
-    except Exception as exc:  # the student's code may raise anything
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "(no message)"
-        raise GradingError(
-            f"{question}: your function `{name}` raised {type(exc).__name__}: {message}{_student_line(exc)}"
-        ) from None
+        lines = textwrap.dedent(inspect.getsource(fn)).split("\n")
+        while lines and not lines[0].lstrip().startswith(("def ", "async def ")):
+            lines.pop(0)  # decorators
+        fn.__grading_probe__ = ("\n".join(lines), fn.__name__)
+    except (OSError, TypeError):  # source unavailable (e.g. typed at a prompt): runs locally only
+        pass
+    if name is not None:
+        fn.__name__ = name
+    return fn
 
 
 def _student_line(exc: BaseException) -> str:
@@ -119,13 +168,16 @@ def _as_float_array(question: str, value: Any, what: str) -> np.ndarray:
         raise GradingError(f"{question}: {what} is still the placeholder `...`; replace it with your answer")
     if value is None:
         raise GradingError(f"{question}: {what} returned None (did you forget `return`?)")
+    from course_lib import grading_sandbox as sb
+
+    tname = value.type_name if isinstance(value, sb._Remote) else type(value).__name__
     if isinstance(value, (str, bytes, dict, set)) or callable(value):
-        raise GradingError(f"{question}: {what} returned a {type(value).__name__}, expected an array of numbers")
+        raise GradingError(f"{question}: {what} returned a {tname}, expected an array of numbers")
     try:
         arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, GradingError) as exc:
         raise GradingError(
-            f"{question}: {what} returned a {type(value).__name__} that is not an array of numbers ({exc})"
+            f"{question}: {what} returned a {tname} that is not an array of numbers ({exc})"
         ) from None
     return arr
 
@@ -226,216 +278,15 @@ def check_number(
     return x
 
 
-# ---------------------------------------------------------------------------
-# batch grading
-# ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class SubmissionResult:
-    """Score of one submission: ``scores`` maps each question to its points,
-    ``total`` is their sum, ``error`` is ``""`` or why the submission scored zero."""
-
-    path: str
-    scores: dict[str, float]
-    total: float
-    error: str = ""
-
-
-_POINTS_RE = re.compile(r"^points\s*=\s*(.+)$", re.MULTILINE)
-
-
-def autograder_questions(autograder_zip: str | os.PathLike[str]) -> dict[str, float]:
-    """Questions of an otter autograder zip and their maximal points, in file-name order.
-
-    Reads ``tests/<question>.py`` in the zip.  Raises ``ValueError`` if
-    ``autograder_zip`` is not a zip file with such tests.
-    """
-    path = Path(autograder_zip)
-    if not path.is_file() or not zipfile.is_zipfile(path):
-        raise ValueError(f"autograder_zip must be an otter autograder zip file, got {str(autograder_zip)!r}")
-    out: dict[str, float] = {}
-    with zipfile.ZipFile(path) as zf:
-        for name in sorted(zf.namelist()):
-            m = re.fullmatch(r"tests/([^/]+)\.py", name)
-            if not m:
-                continue
-            src = zf.read(name).decode("utf-8")
-            pm = _POINTS_RE.search(src)
-            try:
-                points = eval(pm.group(1), {}) if pm else None  # a literal number, list or None
-            except Exception:
-                points = None
-            if isinstance(points, (list, tuple)):
-                points = sum(p for p in points if p is not None)
-            out[m.group(1)] = float(points) if isinstance(points, (int, float)) else math.nan
-    if not out:
-        raise ValueError(f"autograder_zip must contain tests/<question>.py files, found none in {str(path)!r}")
-    return out
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the otter process and the kernel it started
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _grade_one(path: Path, autograder_zip: Path, questions: dict[str, float], timeout: float) -> SubmissionResult:
-    zero = {q: 0.0 for q in questions}
-    if not path.is_file():
-        return SubmissionResult(str(path), zero, 0.0, "file not found")
-    if path.suffix != ".ipynb":
-        return SubmissionResult(str(path), zero, 0.0, f"not a notebook (.ipynb) file: {path.name}")
-    try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(nb, dict) or "cells" not in nb:
-            raise ValueError("no 'cells'")
-    except (ValueError, UnicodeDecodeError) as exc:
-        return SubmissionResult(str(path), zero, 0.0, f"not a valid notebook (JSON): {str(exc).splitlines()[0]}")
-    work = Path(tempfile.mkdtemp(prefix="grade-"))
-    try:
-        sub = work / "submission.ipynb"  # otter wants exactly one notebook; a plain name avoids surprises
-        shutil.copyfile(path, sub)
-        env = dict(os.environ, TMPDIR=str(work), PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(autograder_zip), "-o", str(work), str(sub)]
-        with open(work / "log.txt", "w") as log:
-            proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                proc.wait()
-                return SubmissionResult(str(path), zero, 0.0, f"time limit of {timeout:g} s exceeded (endless loop?)")
-            finally:
-                _kill_group(proc)  # a kernel left behind
-        results = work / "results.json"
-        if proc.returncode != 0 or not results.is_file():
-            tail = (work / "log.txt").read_text(errors="replace").strip().splitlines()
-            last = next((line for line in reversed(tail) if line.strip()), "no output")
-            return SubmissionResult(str(path), zero, 0.0, f"grading failed: {last.strip()[:300]}")
-        data = json.loads(results.read_text())
-        scores = dict(zero)
-        for test in data.get("tests", []):
-            name = str(test.get("name", ""))
-            q = name.split(" - ")[0].split(" ")[0]
-            if q in scores:
-                scores[q] += float(test.get("score") or 0.0)
-        scores = {q: round(s, 6) for q, s in scores.items()}
-        return SubmissionResult(str(path), scores, round(sum(scores.values()), 6), "")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def grade_submissions(
-    paths: Sequence[str | os.PathLike[str]],
-    autograder_zip: str | os.PathLike[str],
-    out_csv: str | os.PathLike[str] | None = None,
-    *,
-    timeout: float = 300.0,
-    workers: int = 1,
-    progress: bool = False,
-) -> list[SubmissionResult]:
-    """Grade every notebook in ``paths`` with ``otter run`` and the autograder zip.
-
-    Each submission runs in its own process group, killed after ``timeout``
-    seconds; ``workers`` submissions run at once.  A submission that is missing,
-    not a notebook, not valid JSON, too slow, or that otter cannot grade scores
-    0 on every question, and its ``error`` says why; errors *inside* the
-    notebook cost only the points of the tests that fail.  Returns one
-    :class:`SubmissionResult` per path, in order.  If ``out_csv`` is given, also
-    writes a CSV table with columns ``submission, <questions...>, total, error``
-    (one row per submission, then a ``max`` row with each question's points).
-
-    With ``progress``, a progress bar (tqdm, on standard error) counts the
-    graded submissions; :func:`summary` gives a one-line overview of the results.
-
-    Bad arguments (empty ``paths``, a bad zip, ``timeout <= 0``, ``workers < 1``)
-    raise ``ValueError`` naming the argument.
-    """
-    if isinstance(paths, (str, os.PathLike)) or not len(paths):
-        raise ValueError("paths must be a non-empty list of notebook paths")
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    questions = autograder_questions(autograder_zip)
-    ag = Path(autograder_zip).resolve()
-
-    def job(p: str | os.PathLike[str]) -> SubmissionResult:
-        return _grade_one(Path(p).resolve(), ag, questions, float(timeout))
-
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(paths), desc="grading", unit="notebook", disable=not progress, file=sys.stderr)
-    results: list[SubmissionResult] = [None] * len(paths)  # type: ignore[list-item]
-    with bar, concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(job, p): i for i, p in enumerate(paths)}
-        for future in concurrent.futures.as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
-    results = [dataclasses.replace(r, path=str(p)) for r, p in zip(results, paths)]
-    if out_csv is not None:
-        write_scores_csv(results, questions, out_csv)
-    return results
-
-
-def summary(results: Sequence[SubmissionResult], questions: dict[str, float]) -> str:
-    """One line summarising a batch: count, mean and median total, full marks, zero-scored with a reason.
-
-    ``questions`` maps each question to its maximal points (as from
-    :func:`autograder_questions`).  Example:
-    ``"graded 3 submissions: mean 6.67 / 10, median 10; 2 with full marks; 1 not graded (see the error column)"``.
-    """
-    if not len(results):
-        raise ValueError("results must contain at least one SubmissionResult")
-    totals = np.array([r.total for r in results], dtype=float)
-    best = sum(questions.values())
-    full = int(np.sum(np.isclose(totals, best)))
-    failed = sum(1 for r in results if r.error)
-    line = (f"graded {len(results)} submission{'s' * (len(results) != 1)}: mean {totals.mean():.3g} / {best:g}, "
-            f"median {np.median(totals):.3g}; {full} with full marks")
-    if failed:
-        line += f"; {failed} not graded (see the error column)"
-    return line
-
-
-def write_scores_csv(
-    results: Sequence[SubmissionResult], questions: dict[str, float], out_csv: str | os.PathLike[str]
-) -> None:
-    """Write ``results`` as a CSV table: ``submission, <questions...>, total, error``, then a ``max`` row."""
-    with open(out_csv, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["submission", *questions, "total", "error"])
-        for r in results:
-            writer.writerow([r.path, *(f"{r.scores[q]:g}" for q in questions), f"{r.total:g}", r.error])
-        writer.writerow(["max", *(f"{p:g}" for p in questions.values()), f"{sum(questions.values()):g}", ""])
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m course_lib.grading --autograder ZIP [--out CSV] [--timeout S] [--workers N] NOTEBOOK...``.
-
-    Prints the score table; returns 0 (also when some submissions scored zero).
-    """
-    parser = argparse.ArgumentParser(prog="python -m course_lib.grading", description=grade_submissions.__doc__.split("\n")[0])
-    parser.add_argument("submissions", nargs="+", help="submitted notebooks (.ipynb)")
-    parser.add_argument("--autograder", required=True, help="autograder zip, e.g. exercises/autograder/two_pillars-autograder.zip")
-    parser.add_argument("--out", default=None, help="CSV file for the score table")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per submission (default 300)")
-    parser.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    results = grade_submissions(args.submissions, args.autograder, args.out, timeout=args.timeout,
-                                workers=args.workers, progress=not args.no_progress)
-    questions = autograder_questions(args.autograder)
-    print("\t".join(["submission", *questions, "total", "error"]))
-    for r in results:
-        print("\t".join([r.path, *(f"{r.scores[q]:g}" for q in questions), f"{r.total:g}", r.error]))
-    print(summary(results, questions))
-    if args.out:
-        print(f"score table written to {args.out}")
-    return 0
-
+# batch grading lives in course_lib.grading_batch; these names stay importable from here
+from course_lib.grading_batch import (  # noqa: E402
+    SubmissionResult,
+    autograder_questions,
+    grade_submissions,
+    main,
+    summary,
+    write_scores_csv,
+)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -93,3 +93,16 @@ def test_single_grading_and_exercise_tests(ran):
     assert (work / "results.json").is_file()
     assert " passed" in _output(outputs, "python -m pytest").stdout
     assert "tests/q1.py" in _output(outputs, "python -m zipfile -l").stdout
+
+
+def test_gradebook_exports_mark_missing_submissions_as_missing(ran):
+    work, outputs = ran
+    proc = _output(outputs, "python -m course_lib.gradebook")
+    assert "wrote canvas.csv" in proc.stdout and "wrote moodle.csv" in proc.stdout
+    canvas = list(csv.reader((work / "canvas.csv").open()))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "two_pillars"]
+    assert canvas[1][0].strip() == "Points Possible" and canvas[1][-1] == "10"
+    assert {r[2]: r[-1] for r in canvas[2:]} == {"solved": "10", "blank": "0", "absent": ""}
+    moodle = list(csv.DictReader((work / "moodle.csv").open()))
+    assert [(r["ID number"], r["Email address"], r["two_pillars"]) for r in moodle] == [
+        ("solved", "ada@example.org", "10"), ("blank", "blaise@example.org", "0"), ("absent", "carl@example.org", "")]

@@ -27,12 +27,24 @@ def test_q4_structure(safe_norm_fwd, safe_norm_bwd):
 def test_q4_gradient_and_zero(safe_norm_fwd, safe_norm_bwd):
     import jax
     import jax.numpy as jnp
-    from course_lib.grading import GradingError, call_safely, check_array
-    norm = jax.custom_vjp(lambda x: jnp.sqrt(jnp.sum(x ** 2)))
-    norm.defvjp(safe_norm_fwd, safe_norm_bwd)
+    from course_lib.grading import GradingError, call_safely, check_array, probe
+
+    @probe(name='safe_norm')
+    def safe_norm_grads(safe_norm_fwd, safe_norm_bwd, mode, x, u=1.0):
+        import jax
+        import jax.numpy as jnp
+        norm = jax.custom_vjp(lambda x: jnp.sqrt(jnp.sum(x ** 2)))
+        norm.defvjp(safe_norm_fwd, safe_norm_bwd)
+        if mode == 'grad':
+            return jax.grad(norm)(x)
+        if mode == 'jit_grad':
+            return jax.jit(jax.grad(norm))(x)
+        if mode == 'jit_vmap_grad':
+            return jax.jit(jax.vmap(jax.grad(norm)))(x)
+        return jax.vjp(norm, x)[1](jnp.asarray(u, dtype=jnp.float32))
     x = jnp.array([1.0, -2.0, 2.0])
-    g = call_safely('q4', jax.grad(norm), x)
+    g = call_safely('q4', safe_norm_grads, safe_norm_fwd, safe_norm_bwd, 'grad', x)
     check_array('q4', g, (3,), expected=x / 3.0, what='jax.grad(safe_norm)', at=x)
-    g0 = call_safely('q4', jax.grad(norm), jnp.zeros(3))
+    g0 = call_safely('q4', safe_norm_grads, safe_norm_fwd, safe_norm_bwd, 'grad', jnp.zeros(3))
     check_array('q4', g0, (3,), expected=jnp.zeros(3), what='jax.grad(safe_norm)', at='x = 0')
 

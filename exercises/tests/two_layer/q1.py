@@ -8,9 +8,16 @@ points = 3
 @test_case(points=None, hidden=False)
 def test_q1_linear_map(gram):
     import jax.numpy as jnp
-    from course_lib.grading import call_safely, check_array
+    from course_lib.grading import call_safely, check_array, probe
+
+    @probe(name='gram')
+    def gram_of(gram, which, th, A=None):
+        import jax.numpy as jnp
+        if which == 'linear':
+            return gram(lambda t: A @ t, th)
+        return gram(lambda th: jnp.array([jnp.sin(th[0]) * th[1], th[2] ** 2 + th[3], jnp.tanh(th[4]) - th[0]]), th)
     A = jnp.array([[1.0, 2.0, 0.0, -1.0], [0.5, 0.0, 3.0, 1.0]])
-    value = call_safely('q1', gram, lambda th: A @ th, jnp.ones(4))
+    value = call_safely('q1', gram_of, gram, 'linear', jnp.ones(4), A)
     check_array('q1', value, (2, 2), expected=A @ A.T, rtol=1e-05, atol=1e-05, at='F(theta) = A theta with A of shape (2, 4)', what='gram')
 
 @test_case(points=None, hidden=False)

@@ -1,0 +1,79 @@
+"""Throughput of batch grading for credit: submissions per minute, with and without the sandbox.
+
+Grades N copies of a solved notebook with ``course_lib.grading.grade_submissions``
+(two workers, one per core) twice: sandboxed (bubblewrap, the default) and with
+``unsafe_no_sandbox=True`` (same two-process split and limits, no namespaces),
+and prints submissions per minute, CPU seconds per submission (unsandboxed run) and
+the isolation overhead (sandboxed wall time / unsandboxed wall time).  On a shared
+machine the wall-clock rates reflect the load; the CPU-based rate estimates idle cores.
+Target: 300 submissions of one exercise in 15 minutes on 2 cores, i.e. >= 20 per minute.
+
+    python benchmarks/grading.py                 # 12 copies of solutions/two_pillars.ipynb
+    python benchmarks/grading.py --n 30 --exercise sgd --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(n: int, exercise: str, workers: int, sandbox: bool) -> tuple[float, float, int]:
+    from course_lib.grading import grade_submissions
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        paths = []
+        for i in range(n):
+            p = tmp / f"student{i:03d}.ipynb"
+            shutil.copyfile(ROOT / "solutions" / f"{exercise}.ipynb", p)
+            paths.append(p)
+        t0, c0 = time.perf_counter(), os.times()
+        results = grade_submissions(paths, ROOT / "exercises" / "autograder" / f"{exercise}-autograder.zip",
+                                    tmp / "scores.csv", workers=workers, unsafe_no_sandbox=not sandbox)
+        wall, c1 = time.perf_counter() - t0, os.times()
+        cpu = (c1.user + c1.system + c1.children_user + c1.children_system) - (c0.user + c0.system + c0.children_user + c0.children_system)
+        full = sum(1 for r in results if r.total == max(r.total for r in results) and not r.error)
+        return wall, cpu, full
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=12, help="copies of the solved notebook (default 12)")
+    parser.add_argument("--exercise", default="two_pillars", help="exercise name (default two_pillars)")
+    parser.add_argument("--workers", type=int, default=2, help="submissions graded at once (default 2 = cores)")
+    args = parser.parse_args(argv)
+    from course_lib.grading_batch import load_tests
+
+    load_tests(ROOT / "exercises" / "autograder" / f"{args.exercise}-autograder.zip")  # parse once, outside the timing
+    print(f"grading {args.n} copies of solutions/{args.exercise}.ipynb with {args.workers} workers on "
+          f"{os.cpu_count()} cores (load average before: {os.getloadavg()[0]:.1f})")
+    rows = {}
+    for label, sandbox in (("sandboxed (bwrap)", True), ("no sandbox", False)):
+        wall, cpu, full = run(args.n, args.exercise, args.workers, sandbox)
+        rows[label] = (wall, cpu)
+        if sandbox:  # processes inside the PID namespace are reaped by bubblewrap's init, not counted here
+            cpu_text = "CPU not measurable (reaped inside the sandbox)"
+        else:
+            cpu_text = (f"{cpu:6.1f} s CPU = {cpu / args.n:.2f} CPU-s per submission -> "
+                        f"{60 * args.n / cpu * os.cpu_count():5.1f}/min if all {os.cpu_count()} cores were free")
+        print(f"{label:>18}: {args.n} submissions in {wall:6.1f} s wall -> {60 * args.n / wall:5.1f} submissions/min; "
+              f"{cpu_text}; {full}/{args.n} full marks")
+    (w1, _), (w0, _) = rows["sandboxed (bwrap)"], rows["no sandbox"]
+    print(f"isolation overhead: {w1 / w0:.2f}x wall time (same machine, same load)")
+    rate = 60 * args.n / w1
+    print(f"target >= 20 submissions/min (300 in 15 min): {'met' if rate >= 20 else 'NOT met'} ({rate:.1f}/min)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
