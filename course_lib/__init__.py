@@ -31,6 +31,7 @@ One module per concept:
   anti-correlated perturbations;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
+* :mod:`course_lib.gradebook` -- a class's grades as Canvas- and Moodle-style gradebook CSVs;
 * :mod:`course_lib.grading` -- readable feedback for exercises and batch grading;
 * :mod:`course_lib.progress` -- progress bars for long computations in live Jupyter;
 * :mod:`course_lib.chapters` -- the chapter layer: one module per chapter with its
@@ -48,7 +49,7 @@ __version__ = "0.1.0"
 
 from . import divergence, landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters")
+_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook")
 
 
 def __getattr__(name: str) -> Any:

@@ -67,7 +67,7 @@ EXERCISE = Exercise(
     answer_defs=r"def (energy_3|two_well_energies|dominant|laplace_ratio)\b|ratio_02 =",
     blank=BLANK,
     wrong_cases=_wrong_cases,
-    public={"energy": "energy", "landscapes": "landscapes"},
+    public={"energy": "energy", "landscapes": "landscapes", "long_run": "chapters.long_run"},
     self_check=(WRONG_Q2, "q2", "dominant(6.0, 3.0) returned 'left'"),
 )
 
@@ -75,12 +75,13 @@ EXERCISE = Exercise(
 def test_solution_values_agree_with_course_lib(solution_env):
     """The solution's energies and Laplace ratios match course_lib.energy."""
     import numpy as np
-    from course_lib import energy, landscapes
+    from course_lib import energy, gibbs, landscapes
+    from course_lib.chapters import long_run
 
     B = solution_env["B"]
     np.testing.assert_allclose(np.asarray(solution_env["energy_3"](B)), energy.energies(B))
     cpH = np.array([np.asarray(__import__("jax").hessian(landscapes.himmelblau)(k)) for k in landscapes.HIMMELBLAU_MINIMA])
-    w = energy.laplace_weights(np.zeros(4), cpH, 1.0, 1.0)
+    w = gibbs.laplace_weights(np.zeros(4), cpH, 1.0, 1.0)
     assert solution_env["ratio_02"] == __import__("pytest").approx(w[0] / w[2], rel=1e-4)
-    pred = energy.two_well_stationary(6.0, 3.0, 0.03)
+    pred = long_run.two_well_stationary(6.0, 3.0, 0.03)
     np.testing.assert_allclose(np.asarray(solution_env["two_well_energies"](6.0, 3.0)), [pred["E_left"], pred["E_right"]], rtol=1e-5)

@@ -95,7 +95,7 @@ EXERCISE = Exercise(
     answer_defs=r"def (flow_times|theta_bar|tracking_errors|sliding_solution)\b|order =|x1_limit =",
     blank=BLANK,
     wrong_cases=_wrong_cases,
-    public={"ode": "ode"},
+    public={"ode": "ode", "ode_ch": "chapters.ode"},
     self_check=(WRONG_Q3, "q3", "q3: sliding_solution returned ["),
 )
 
@@ -105,6 +105,7 @@ def test_solution_values_agree_with_course_lib(solution_env):
     import jax.numpy as jnp
     import numpy as np
     from course_lib import ode
+    from course_lib.chapters import ode as ode_ch
 
     env = solution_env
     steps = 0.2 / (1.0 + jnp.arange(20.0))
@@ -112,6 +113,6 @@ def test_solution_values_agree_with_course_lib(solution_env):
     its = jnp.cumsum(jnp.ones((21, 2)), axis=0) ** 2
     np.testing.assert_allclose(env["theta_bar"](steps, its, 0.3), ode.interpolate(ode.flow_times(steps), its, 0.3), rtol=1e-5)
     assert abs(env["order"] - 1.0) < 0.1
-    sol = ode.kink_filippov_solution(env["kink"], jnp.array([2.0, 0.0]), jnp.array([0.0, 1.0, 5.0]))
+    sol = ode_ch.kink_filippov_solution(env["kink"], jnp.array([2.0, 0.0]), jnp.array([0.0, 1.0, 5.0]))
     np.testing.assert_allclose(np.stack([env["sliding_solution"](2.0, t) for t in (0.0, 1.0, 5.0)]), sol, atol=1e-6)
     assert env["x1_limit"] == float(env["b"][0] / env["A"][0, 0])

@@ -8,10 +8,10 @@ points = 3
 @test_case(points=None, hidden=False)
 def test_q2_energies(two_well_energies):
     import numpy as np
-    from course_lib import energy
+    from course_lib.chapters import long_run
     from course_lib.grading import GradingError, call_safely, check_array
-    x_l, y, x_r = energy.two_well_critical()
-    f = lambda u: float(energy.two_well(u))
+    x_l, y, x_r = long_run.two_well_critical()
+    f = lambda u: float(long_run.two_well(u))
     expected = [2 * (f(y) - f(x_r)) / 3.0 ** 2, 2 * (f(y) - f(x_l)) / 6.0 ** 2]
     arr = check_array('q2', call_safely('q2', two_well_energies, 6.0, 3.0), (2,), at='sigma1 = 6, sigma2 = 3')
     if np.allclose(arr, np.array(expected) / 2, rtol=0.0001):

@@ -17,10 +17,11 @@ def test_q3_stays_on_the_kink(sliding_solution):
 def test_q3_against_exact(sliding_solution, kink):
     import jax.numpy as jnp
     from course_lib import ode
+    from course_lib.chapters import ode as ode_ch
     from course_lib.grading import call_safely, check_array
     for t in (0.0, 0.3, 1.0, 3.0):
         value = call_safely('q3', sliding_solution, -1.0, t)
-        expected = ode.kink_filippov_solution(kink, jnp.array([-1.0, 0.0]), jnp.array([t]))[0]
+        expected = ode_ch.kink_filippov_solution(kink, jnp.array([-1.0, 0.0]), jnp.array([t]))[0]
         check_array('q3', value, (2,), expected=expected, rtol=0.0001, atol=1e-05, what='sliding_solution', at=f'x1 = -1, t = {t}')
 
 @test_case(points=None, hidden=False)
