@@ -134,7 +134,12 @@ def _data_class(name: str) -> type:
 
     module, _, qualname = name.partition(":")
     parts = module.split(".")
-    if len(parts) != 2 or parts[0] != "course_lib" or parts[1] not in course_lib.__all__ or "." in qualname:
+    public = len(parts) == 2 and parts[1] in course_lib.__all__ and parts[1] != "chapters"
+    if len(parts) == 3 and parts[1] == "chapters":   # the chapter layer's data types (e.g. chapters.ode:Kink)
+        from course_lib import chapters
+
+        public = parts[2] in chapters.__all__
+    if not public or parts[0] != "course_lib" or "." in qualname:
         raise WireError(f"unknown object type {name[:80]!r}")
     cls = getattr(importlib.import_module(module), qualname, None)
     if not isinstance(cls, type) or not (dataclasses.is_dataclass(cls) or (issubclass(cls, tuple) and hasattr(cls, "_fields"))):

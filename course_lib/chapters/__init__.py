@@ -13,3 +13,5 @@ One module per chapter, named after the chapter's file in ``book/``:
 * :mod:`course_lib.chapters.long_run` -- "Where SGD spends its time";
 * :mod:`course_lib.chapters.exit_times` -- "How long SGD takes".
 """
+
+__all__ = ["adaptive", "ode", "long_run", "exit_times"]
