@@ -15,3 +15,12 @@ One module per chapter, named after the chapter's file in ``book/``:
 """
 
 __all__ = ["adaptive", "ode", "long_run", "exit_times"]
+
+
+def __getattr__(name: str):
+    # the chapter modules are imported on first use (``course_lib.chapters.ode``), as in course_lib itself
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'course_lib.chapters' has no attribute {name!r}")
