@@ -10,7 +10,7 @@ power-law analogue for state-dependent noise).
 * :func:`gibbs_weights`, :func:`laplace_weights` -- masses of the components;
 * :func:`gibbs_density` -- cell probabilities of the law on a 2-D grid;
   :func:`grid_mass_near` -- the mass of such a grid law near given points
-  (not :func:`course_lib.simulate.mass_near`, which splits a histogram of
+  (not :func:`course_lib.gibbs.histogram_mass_near`, which splits a histogram of
   the simulator among basins); :func:`sample_grid` -- points drawn from it;
 * :func:`compare_with_gibbs` -- SGD on the engine
   (:func:`course_lib.simulate.occupation_histogram`) against the prediction,

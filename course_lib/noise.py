@@ -6,14 +6,14 @@ SGD with noise model ``Z`` iterates
 :math:`\mathbb E[Z(x;\omega)] = 0`; they differ in how the covariance depends
 on :math:`x` and in their tails:
 
-=====================  ======================================================
-:func:`gaussian`       :math:`Z \sim \mathcal N(0, \sigma^2 I_d)`
-:func:`power_law`      :math:`Z \sim \mathcal N(0, \sigma^2 f(x) I_d)` (state dependent)
-:func:`minibatch`      :math:`Z = \nabla f_B(x) - \nabla f(x)` for a finite sum
-:func:`heavy_tailed`   Student-t with ``df`` degrees of freedom, covariance :math:`\sigma^2 I_d`
+=======================  ======================================================
+:func:`gaussian`         :math:`Z \sim \mathcal N(0, \sigma^2 I_d)`
+:func:`power_law`        :math:`Z \sim \mathcal N(0, \sigma^2 f(x) I_d)` (state dependent)
+:func:`minibatch`        :math:`Z = \nabla f_B(x) - \nabla f(x)` for a finite sum
+:func:`heavy_tailed`     Student-t with ``df`` degrees of freedom, covariance :math:`\sigma^2 I_d`
 :func:`state_dependent`  :math:`Z \sim \mathcal N(0, s(x)^2 I_d)` for a given scale function :math:`s`
-:func:`given`          :math:`Z_t = \sigma G_t` for a given array of increments :math:`G_t` (driven runs)
-=====================  ======================================================
+:func:`given`            :math:`Z_t = \sigma G_t` for a given array of increments :math:`G_t` (driven runs)
+=======================  ======================================================
 
 A model is a frozen dataclass registered as a JAX pytree: its numeric
 parameters (``sigma``, ``df``, the data of a finite sum) are *traced* when it

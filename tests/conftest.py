@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -35,14 +37,21 @@ def pytest_collection_modifyitems(config, items):
         if names & SLOW_FIXTURES or base in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
         if names & BOOK_FIXTURES:
-            item.add_marker(pytest.mark.xdist_group("book"))
+            _group(config, item, "book")
             continue
         info = getattr(item, "_fixtureinfo", None)
         defs = info.name2fixturedefs.values() if info is not None else ()
         shared = any(d and getattr(d[-1], "scope", "function") != "function" and str(d[-1].baseid).startswith("tests")
                      for d in defs)
         if shared:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+            _group(config, item, item.nodeid.split("::")[0])
+
+
+def _group(config, item, name: str) -> None:
+    """Mark ``item`` with the xdist group ``name`` (informative: pytest 9 ignores xdist's node-id
+    suffix, so the suite distributes whole files with ``--dist loadfile`` and shares the book build
+    through a lock in the ``book`` fixture)."""
+    item.add_marker(pytest.mark.xdist_group(name))
 
 
 def toc_files() -> list[str]:
@@ -67,17 +76,31 @@ def book(tmp_path_factory):
         out = Path(reuse)
         log = (out / "build.log").read_text() if (out / "build.log").exists() else ""
         return {"html": out / "_build" / "html", "log": log, "code": 0, "elapsed": 0.0, "out": out}
-    out = tmp_path_factory.mktemp("book")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, cwd=ROOT,
-    )
-    elapsed = time.perf_counter() - start
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log)
-    return {"html": out / "_build" / "html", "log": log, "code": proc.returncode, "elapsed": elapsed, "out": out}
+    # Under pytest-xdist each worker has its own session: the first worker to get here builds the
+    # book into the run's shared temporary folder, the other waits on the lock and reuses it.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / "book"
+    with open(shared / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "book.json"
+        if done.exists():
+            result = json.loads(done.read_text())
+            return {**result, "html": Path(result["html"]), "out": Path(result["out"])}
+        out.mkdir(exist_ok=True)
+        jb = Path(sys.executable).with_name("jupyter-book")
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+            capture_output=True, text=True, cwd=ROOT,
+        )
+        elapsed = time.perf_counter() - start
+        log = proc.stdout + proc.stderr
+        (out / "build.log").write_text(log)
+        result = {"html": str(out / "_build" / "html"), "log": log, "code": proc.returncode, "elapsed": elapsed,
+                  "out": str(out)}
+        done.write_text(json.dumps(result))
+        return {**result, "html": Path(result["html"]), "out": Path(result["out"])}
 
 
 @pytest.fixture(scope="module")
