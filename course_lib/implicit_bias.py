@@ -325,7 +325,7 @@ def logistic_gd(X: Any, y: Any, theta0: Any, step: Any, record_at: Any, *, x64: 
     with :math:`\hat w` the hard-margin SVM solution (Soudry et al. 2018,
     Theorem 3; :cite:`soudry2018implicit`).
 
-    Late updates are tiny next to :math:`\\theta_t` (about :math:`10^{-6}`
+    Late updates are tiny next to :math:`\theta_t` (about :math:`10^{-6}`
     of it after :math:`10^5` steps), below float32's resolution, so by
     default the run is computed in float64 (``x64=True``, inside
     ``jax.enable_x64``); ``x64=False`` runs it in float32, where the direction

@@ -80,14 +80,20 @@ def test_page_has_no_wcag_violations(site, browser, doc, scheme):  # noqa: F811
 def test_formulas_carry_assistive_mathml_and_speech(site, browser, doc):  # noqa: F811
     page = _open(browser, f"{site['url']}/{doc}.html")
     try:
-        # speech is computed asynchronously after typesetting
-        page.wait_for_function(
-            "() => { const c = [...document.querySelectorAll('mjx-container')];"
-            " return c.length > 0 && c.every(e => e.getAttribute('aria-label')); }", timeout=120_000)
+        # speech is computed asynchronously after typesetting; a formula the speech rule engine cannot
+        # read never gets its label, so wait a while, then report which formulas have none
+        try:
+            page.wait_for_function(
+                "() => { const c = [...document.querySelectorAll('mjx-container')];"
+                " return c.length > 0 && c.every(e => e.getAttribute('aria-label')); }", timeout=120_000)
+        except Exception:  # playwright's TimeoutError: the assertions below say which formulas
+            pass
         math = page.evaluate(
             """() => [...document.querySelectorAll('article mjx-container')].map(c => {
                 const mml = c.querySelector('mjx-assistive-mml > math');
-                return {mml: mml ? mml.outerHTML.length : 0, speech: c.getAttribute('aria-label') || ''};
+                const owner = c.closest('[id]');
+                return {mml: mml ? mml.outerHTML.length : 0, speech: c.getAttribute('aria-label') || '',
+                        where: owner ? owner.id : '', text: (mml ? mml.textContent : '').slice(0, 60)};
             })""")
     finally:
         page.close()
@@ -95,7 +101,8 @@ def test_formulas_carry_assistive_mathml_and_speech(site, browser, doc):  # noqa
     no_mml = [m for m in math if m["mml"] == 0]
     assert not no_mml, f"{doc}: {len(no_mml)} of {len(math)} formulas have no assistive MathML"
     no_speech = [m for m in math if len(m["speech"].split()) < 1]
-    assert not no_speech, f"{doc}: {len(no_speech)} of {len(math)} formulas have no speech text"
+    assert not no_speech, (f"{doc}: {len(no_speech)} of {len(math)} formulas have no speech text, e.g. "
+                           f"{[(m['where'], m['text']) for m in no_speech[:3]]}")
     # the speech is words, not TeX
     assert not any("\\" in m["speech"] for m in math), [m["speech"] for m in math if "\\" in m["speech"]][:3]
 
