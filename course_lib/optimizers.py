@@ -38,6 +38,8 @@ optimizer               update
 :func:`ftrl`            FTRL-Proximal: :math:`z_{k+1} = z_k + g_k - \sigma_k\theta_k,\ n_{k+1} = n_k + g_k^2,` :math:`\theta_{k+1}` the
                         soft-thresholded :math:`-z_{k+1}/((\beta+\sqrt{n_{k+1}})/\alpha+\lambda_2)` (no optax twin)
 :func:`with_l2`         any optimizer fed :math:`g_k + \lambda \theta_k` (L2 penalty :math:`\tfrac\lambda2\|\theta\|^2` in the loss)
+:func:`chain`           transformations composed left to right, e.g. :func:`clip_by_global_norm` or
+                        :func:`add_decayed_weights` before an optimizer (``optax.chain``)
 ======================  =============================================================================
 
 Conventions (checked against optax 0.2.8 over 100 steps in ``tests/test_optimizers.py``):
@@ -77,6 +79,9 @@ from ._checks import finite_array, nonnegative, one_of, positive, positive_int
 __all__ = [
     "Optimizer",
     "apply_updates",
+    "chain",
+    "add_decayed_weights",
+    "clip_by_global_norm",
     "sgd",
     "heavy_ball",
     "nesterov",
@@ -299,10 +304,26 @@ class AdamState(NamedTuple):
     v: PyTree
 
 
+def _check_adam(learning_rate, b1, b2, eps, *, eps_positive=False):
+    """The hyper-parameter checks shared by the Adam family."""
+    positive("learning_rate", learning_rate)
+    _range01("b1", b1)
+    _range01("b2", b2)
+    (positive if eps_positive else nonnegative)("eps", eps)
+
+
+def _ema(decay, avg, x):
+    """:math:`\beta a + (1-\beta) x`, leaf by leaf (Adam's moment averages)."""
+    return jax.tree.map(lambda a, x: decay * a + (1 - decay) * x, avg, x)
+
+
+def _moments(grads, state, b1, b2):
+    """Adam's step count and moment averages after one more gradient: ``(count, m, v)``."""
+    return state.count + 1, _ema(b1, state.m, grads), _ema(b2, state.v, jax.tree.map(jnp.square, grads))
+
+
 def _adam_direction(grads, state, b1, b2, eps, bias_correction):
-    count = state.count + 1
-    m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
-    v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
+    count, m, v = _moments(grads, state, b1, b2)
     if bias_correction:
         c1, c2 = 1 - b1 ** count, 1 - b2 ** count
     else:
@@ -322,10 +343,7 @@ def adam(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float = 
     ``bias_correction=False`` drops the two divisions: the first step is then
     multiplied by :math:`(1-\beta_1)/\sqrt{1-\beta_2}` (≈ 3.2 for the defaults, too large).
     """
-    positive("learning_rate", learning_rate)
-    _range01("b1", b1)
-    _range01("b2", b2)
-    nonnegative("eps", eps)
+    _check_adam(learning_rate, b1, b2, eps)
 
     def init(params):
         return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
@@ -345,10 +363,7 @@ def adamw(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float =
     the decay :math:`\lambda\theta_k` is added after the preconditioning, so it
     is *not* divided by :math:`\sqrt{\hat v}` -- unlike ``with_l2(adam(...), λ)``.
     """
-    positive("learning_rate", learning_rate)
-    _range01("b1", b1)
-    _range01("b2", b2)
-    nonnegative("eps", eps)
+    _check_adam(learning_rate, b1, b2, eps)
     nonnegative("weight_decay", weight_decay)
 
     def init(params):
@@ -369,18 +384,13 @@ def nadam(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float =
     and :math:`\theta_{k+1} = \theta_k - \alpha\,\hat m/(\sqrt{\hat v} + \varepsilon)`
     with :math:`\hat v = v_{k+1}/(1-\beta_2^{k+1})`.
     """
-    positive("learning_rate", learning_rate)
-    _range01("b1", b1)
-    _range01("b2", b2)
-    nonnegative("eps", eps)
+    _check_adam(learning_rate, b1, b2, eps)
 
     def init(params):
         return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
 
     def update(grads, state, params=None):
-        count = state.count + 1
-        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
-        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
+        count, m, v = _moments(grads, state, b1, b2)
         m_hat = jax.tree.map(lambda m, g: b1 * m / (1 - b1 ** (count + 1)) + (1 - b1) * g / (1 - b1**count), m, grads)
         u = jax.tree.map(lambda mh, v: -learning_rate * mh / (jnp.sqrt(v / (1 - b2**count)) + eps), m_hat, v)
         return u, AdamState(count, m, v)
@@ -395,17 +405,13 @@ def adamax(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float 
     (from :math:`m_0=u_0=0`), :math:`\theta_{k+1} = \theta_k - \alpha\,\frac{m_{k+1}}{1-\beta_1^{k+1}}/u_{k+1}`;
     :math:`u` needs no bias correction (section 7 of Kingma and Ba).
     """
-    positive("learning_rate", learning_rate)
-    _range01("b1", b1)
-    _range01("b2", b2)
-    positive("eps", eps)
+    _check_adam(learning_rate, b1, b2, eps, eps_positive=True)
 
     def init(params):
         return AdamState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params))
 
     def update(grads, state, params=None):
-        count = state.count + 1
-        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
+        count, m = state.count + 1, _ema(b1, state.m, grads)
         u = jax.tree.map(lambda u, g: jnp.maximum(b2 * u, jnp.abs(g) + eps), state.v, grads)
         upd = jax.tree.map(lambda m, u: -learning_rate * (m / (1 - b1**count)) / u, m, u)
         return upd, AdamState(count, m, u)
@@ -484,21 +490,74 @@ def ftrl(learning_rate: float, beta: float = 1.0, l1: float = 0.0, l2: float = 0
     return Optimizer(init, update)
 
 
+def chain(*transforms: Optimizer) -> Optimizer:
+    r"""The composition of gradient transformations, applied left to right (``optax.chain``).
+
+    ``chain(t_1, ..., t_m).update(g, state, params)`` feeds :math:`g` to :math:`t_1`, its output to
+    :math:`t_2`, and so on; the state is the tuple of the :math:`m` states.  The last transformation
+    is usually an optimizer (which multiplies by :math:`-\alpha`); the ones before it transform the
+    gradient, e.g. ``chain(clip_by_global_norm(1.0), add_decayed_weights(1e-4), adam(1e-3))``.
+    """
+    if not transforms:
+        raise ValueError("chain needs at least one transformation")
+    for i, t in enumerate(transforms):
+        if not isinstance(t, Optimizer):
+            raise ValueError(f"transforms[{i}] must be an Optimizer (init, update), got {type(t).__name__}")
+
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(grads, state, params=None):
+        new_state = []
+        for t, s in zip(transforms, state):
+            grads, s = t.update(grads, s, params)
+            new_state.append(s)
+        return grads, tuple(new_state)
+
+    return Optimizer(init, update)
+
+
+def add_decayed_weights(weight_decay: float) -> Optimizer:
+    r"""The gradient transformation :math:`g \mapsto g + \lambda\theta` (``optax.add_decayed_weights``).
+
+    Placed *before* an optimizer in :func:`chain`, it adds the gradient of the
+    penalty :math:`\tfrac\lambda2\|\theta\|^2` (L2 regularisation, preconditioned with the
+    gradient by adaptive methods); placed *after* a plain scaling it is weight decay.
+    """
+    nonnegative("weight_decay", weight_decay)
+
+    def update(grads, state, params):
+        if params is None:
+            raise ValueError("add_decayed_weights needs params in update(grads, state, params)")
+        return jax.tree.map(lambda g, p: g + weight_decay * p, grads, params), state
+
+    return Optimizer(lambda params: (), update)
+
+
+def clip_by_global_norm(max_norm: float) -> Optimizer:
+    r"""The gradient transformation :math:`g \mapsto g\,\min(1, c/\|g\|)` with :math:`\|g\|` the norm of all leaves together
+    (``optax.clip_by_global_norm``): gradient clipping, used before an optimizer in :func:`chain`."""
+    positive("max_norm", max_norm)
+
+    def update(grads, state, params=None):
+        norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in jax.tree.leaves(grads)))
+        scale = jnp.where(norm < max_norm, 1.0, max_norm / jnp.where(norm == 0, 1.0, norm))
+        return jax.tree.map(lambda g: g * scale, grads), state
+
+    return Optimizer(lambda params: (), update)
+
+
 def with_l2(optimizer: Optimizer, l2: float) -> Optimizer:
-    r"""Feed ``optimizer`` the gradient of :math:`J(\theta) + \tfrac{\lambda}{2}\|\theta\|^2`, i.e. :math:`g_k + \lambda\theta_k`.
+    r"""Feed ``optimizer`` the gradient of :math:`J(\theta) + \tfrac{\lambda}{2}\|\theta\|^2`, i.e. :math:`g_k + \lambda\theta_k`:
+    ``chain(add_decayed_weights(l2), optimizer)`` (optax's spelling too).
 
     For :func:`sgd` this equals decoupled weight decay with rate
     :math:`\alpha\lambda`; for adaptive methods the penalty's gradient is
-    preconditioned too, and the two differ (optax: ``chain(add_decayed_weights(λ), ...)``).
+    preconditioned too, and the two differ.
     """
     if not isinstance(optimizer, Optimizer):
         raise ValueError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
-    nonnegative("l2", l2)
-
-    def update(grads, state, params):
-        return optimizer.update(jax.tree.map(lambda g, p: g + l2 * p, grads, params), state, params)
-
-    return Optimizer(optimizer.init, update)
+    return chain(add_decayed_weights(l2), optimizer)
 
 
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
@@ -790,18 +849,13 @@ def amsgrad(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float
     ``bias_correction=False`` is the paper's form (maximum of the raw :math:`v`, no division of :math:`m`).
     Not in :data:`OPTIMIZERS` (added after the optimizers chapter; build it directly).
     """
-    positive("learning_rate", learning_rate)
-    _range01("b1", b1)
-    _range01("b2", b2)
-    nonnegative("eps", eps)
+    _check_adam(learning_rate, b1, b2, eps)
 
     def init(params):
         return AmsgradState(jnp.zeros((), jnp.int32), _zeros(params), _zeros(params), _zeros(params))
 
     def update(grads, state, params=None):
-        count = state.count + 1
-        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grads)
-        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grads)
+        count, m, v = _moments(grads, state, b1, b2)
         c1, c2 = (1 - b1 ** count, 1 - b2 ** count) if bias_correction else (1.0, 1.0)
         v_max = jax.tree.map(lambda a, v: jnp.maximum(a, v / c2), state.v_max, v)
         u = jax.tree.map(lambda m, a: -learning_rate * (m / c1) / (jnp.sqrt(a) + eps), m, v_max)

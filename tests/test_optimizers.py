@@ -45,6 +45,8 @@ CASES = {
                 optax.chain(optax.add_decayed_weights(0.1), optax.adam(0.02))),
     "heavy_ball_l2": (opt.with_l2(opt.heavy_ball(0.02, 0.9), 0.1),
                       optax.chain(optax.add_decayed_weights(0.1), optax.sgd(0.02, momentum=0.9))),
+    "clip_decay_adam": (opt.chain(opt.clip_by_global_norm(0.5), opt.add_decayed_weights(0.1), opt.adam(0.02)),
+                        optax.chain(optax.clip_by_global_norm(0.5), optax.add_decayed_weights(0.1), optax.adam(0.02))),
 }
 
 
@@ -194,6 +196,10 @@ def test_input_checks():
         opt.heavy_ball_optimal(10.0, 1.0)
     with pytest.raises(ValueError, match="optimizer"):
         opt.with_l2("adam", 0.1)
+    with pytest.raises(ValueError, match=r"transforms\[1\]"):
+        opt.chain(opt.sgd(0.1), "adam")
+    with pytest.raises(ValueError, match="max_norm"):
+        opt.clip_by_global_norm(0.0)
     with pytest.raises(ValueError, match="errors"):
         opt.convergence_rate(jnp.zeros(10))
 
