@@ -113,3 +113,6 @@ def test_pages_workflow_runs_the_readme_book_command():
     assert "bash tools/book.sh" in (ROOT / "README.md").read_text()
     uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-pages-artifact")]
     assert uploads and uploads[0]["with"]["path"] == "_build/html"
+    # the published book offers its PDF: built by the README's PDF command after the HTML, before the upload
+    assert "bash tools/pdf.sh" in runs and "bash tools/pdf.sh" in (ROOT / "README.md").read_text()
+    assert runs.index("bash tools/book.sh") < runs.index("bash tools/pdf.sh") < steps.index(uploads[0])
