@@ -23,7 +23,7 @@ deterministic flow of ``course_lib`` calls):
   differential inclusion :math:`\dot\theta\in-\partial^c J(\theta)`);
 * :func:`stochastic_approximation` -- the same with Gaussian noise, many chains
   (run by the package's one noisy-iteration engine, :mod:`course_lib.simulate`);
-* :func:`heavy_ball` and :func:`heavy_ball_flow` -- Polyak's heavy ball and
+* :func:`heavy_ball_iterates` and :func:`heavy_ball_flow` -- Polyak's heavy ball and
   the ODE :math:`\ddot x + \delta\dot x + \nabla f(x) = 0`, related by
   :func:`heavy_ball_scaling`;
 * :func:`euler_maruyama` -- the SDE :math:`dX = v(X)\,dt + \sqrt{\eta}\,\sigma\,dW`.
@@ -79,7 +79,7 @@ __all__ = [
     "tracking_error",
     "window_errors",
     "fit_order",
-    "heavy_ball",
+    "heavy_ball_iterates",
     "heavy_ball_flow",
     "heavy_ball_scaling",
     "euler_maruyama",
@@ -90,7 +90,9 @@ __all__ = [
 
 _MOVED = ("tracking_study", "window_study", "heavy_ball_study", "kink_study", "sde_study", "double_well_field",
           "escape_study", "draw_tracking", "Kink", "kink_objective", "kink_subgradient", "kink_filippov_solution")
-__getattr__ = deprecated_aliases(__name__, {name: (f"course_lib.chapters.ode:{name}", "0.2") for name in _MOVED})
+__getattr__ = deprecated_aliases(__name__, {**{name: (f"course_lib.chapters.ode:{name}", "0.2") for name in _MOVED},
+                                            # renamed: optimizers.heavy_ball is the optimizer
+                                            "heavy_ball": ("heavy_ball_iterates", "0.2")})
 
 Field = Callable[[jax.Array], jax.Array]
 
@@ -409,7 +411,7 @@ def _hb(field, x0, step, beta, n_steps, n_valid=None):
     return jnp.concatenate([x0[None], xs])
 
 
-def heavy_ball(field: Field, x0: Any, step: Any, beta: Any, n_steps: int) -> jax.Array:
+def heavy_ball_iterates(field: Field, x0: Any, step: Any, beta: Any, n_steps: int) -> jax.Array:
     r"""Polyak's heavy ball :math:`x_{k+1} = x_k + \alpha v(x_k) + \beta(x_k - x_{k-1})`, :math:`x_{-1} = x_0`.
 
     With :math:`v = -\nabla f`.  ``step`` = :math:`\alpha > 0` and

@@ -40,6 +40,8 @@ import matplotlib as mpl
 import matplotlib.colors as mcolors
 import numpy as np
 
+from ._deprecation import deprecated_aliases
+
 __all__ = [
     "OKABE_ITO",
     "LINE_STYLES",
@@ -55,12 +57,15 @@ __all__ = [
     "legible",
     "contour",
     "surface",
-    "trajectories",
+    "paths",
     "mark_points",
     "histogram2d",
     "density",
     "measured_vs_predicted",
 ]
+
+# renamed so that no public name of the package has two meanings (simulate.trajectories runs chains) (0.2)
+__getattr__ = deprecated_aliases(__name__, {"trajectories": ("paths", "0.2")})
 
 OKABE_ITO: tuple[str, ...] = (
     "#0072B2",  # blue
@@ -441,7 +446,7 @@ def surface(
 # ---------------------------------------------------------------------------
 
 
-def trajectories(
+def paths(
     ax: Any,
     xs: Any,
     *,

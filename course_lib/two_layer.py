@@ -45,6 +45,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from ._deprecation import deprecated_aliases
+from .nonsmooth import relu
 
 __all__ = [
     "Params",
@@ -59,12 +61,12 @@ __all__ = [
     "infinite_width_ntk",
     "lambda_min_vs_width",
     "least_squares_loss",
-    "GDRun",
+    "TrainRun",
     "train_gd",
     "linearized_losses",
     "linear_rate_bound",
     "predicted_rate",
-    "measured_rate",
+    "log_decay_rate",
     "RateCheck",
     "rate_vs_width",
     "relative_change",
@@ -72,7 +74,7 @@ __all__ = [
     "laziness_vs_width",
     "Teacher",
     "teacher_problem",
-    "FlowRun",
+    "ParticleRun",
     "particle_flow",
     "particle_positions",
     "teacher_alignment",
@@ -82,17 +84,16 @@ __all__ = [
     "draw_width_rate",
 ]
 
+# renamed so that no public name of the package has two meanings (0.2)
+__getattr__ = deprecated_aliases(__name__, {
+    "GDRun": ("TrainRun", "0.2"), "FlowRun": ("ParticleRun", "0.2"), "measured_rate": ("log_decay_rate", "0.2")})
+
 
 class Params(NamedTuple):
     """Parameters of a two-layer network: ``eta`` ``(m,)`` output weights, ``W`` ``(m, d)`` input weights."""
 
     eta: jax.Array
     W: jax.Array
-
-
-def relu(t: Any) -> jax.Array:
-    r""":math:`\max(t, 0)` elementwise."""
-    return jnp.maximum(t, 0.0)
 
 
 def _check_params(params: Any) -> Params:
@@ -265,7 +266,7 @@ def least_squares_loss(params: Params, X: Any, y: Any, alpha: Any = 1.0, mask: A
     return 0.5 * jnp.sum((network(params, X, alpha, mask) - y) ** 2)
 
 
-class GDRun(NamedTuple):
+class TrainRun(NamedTuple):
     """A gradient-descent run: ``losses`` ``(n_steps+1,)``, ``params`` the final parameters."""
 
     losses: jax.Array
@@ -293,7 +294,7 @@ def _width_mask(M: int, width: Any) -> jax.Array:
 
 
 def train_gd(params: Params, X: Any, y: Any, alpha: float, step: float, n_steps: int,
-             width: int | None = None) -> GDRun:
+             width: int | None = None) -> TrainRun:
     r"""Gradient descent :math:`\theta_{k+1}=\theta_k-\gamma\nabla J(\theta_k)` on :func:`least_squares_loss`.
 
     Only the first ``width`` units of ``params`` take part (default: all; the
@@ -314,7 +315,7 @@ def train_gd(params: Params, X: Any, y: Any, alpha: float, step: float, n_steps:
     if not bool(jnp.all(jnp.isfinite(losses))):
         k = int(jnp.argmin(jnp.isfinite(losses)))
         raise _DivergenceError(f"train_gd diverged at step {k}: the loss is not finite; use a smaller step")
-    return GDRun(losses, final)
+    return TrainRun(losses, final)
 
 
 def linearized_losses(G: Any, r0: Any, step: float, n_steps: int) -> jax.Array:
@@ -363,7 +364,7 @@ def predicted_rate(lam_min: float, step: float) -> float:
     return -2.0 * math.log1p(-float(step) * float(lam_min))
 
 
-def measured_rate(losses: Any, window: int) -> float:
+def log_decay_rate(losses: Any, window: int) -> float:
     r"""Measured decay rate of :math:`\log J` per step over the last ``window`` steps of ``losses`` ``(T+1,)``."""
     v = np.asarray(losses, dtype=float)
     window = _checks.positive_int("window", window)
@@ -395,7 +396,7 @@ def rate_vs_width(params: Params, X: Any, y: Any, widths: Any, step: float, n_st
         lam0 = float(lambda_min(ntk_gram(params, X, a, width=m)))
         lam1 = float(lambda_min(ntk_gram(run.params, X, a, width=m)))
         bound = np.asarray(linear_rate_bound(float(run.losses[0]), lam0, step, n_steps))
-        out[:, i] = (measured_rate(run.losses, window), predicted_rate(lam0, step), predicted_rate(lam1, step),
+        out[:, i] = (log_decay_rate(run.losses, window), predicted_rate(lam0, step), predicted_rate(lam1, step),
                      int(np.sum(np.asarray(run.losses) > bound * (1 + 1e-4))))
     return RateCheck(out[0], out[1], out[2], out[3].astype(int))
 
@@ -488,7 +489,7 @@ def teacher_problem(n: int = 64, angles_deg: Any = (-45.0, 20.0, 150.0, 210.0), 
     return Teacher(X, y, Wt, eta)
 
 
-class FlowRun(NamedTuple):
+class ParticleRun(NamedTuple):
     """A particle run: ``eta`` ``(T, M)`` and ``W`` ``(T, M, 2)`` at the recorded times ``times`` ``(T,)``,
     ``losses`` ``(T,)`` (risk :math:`R`), ``mask`` ``(M,)`` the active units."""
 
@@ -522,7 +523,7 @@ def _flow_scan(params, X, y, alpha, mask, dt, n_records, every):
 
 
 def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, alpha: float = 1.0,
-                  dt: float = 0.05, t_max: float = 20.0, n_records: int = 100) -> FlowRun:
+                  dt: float = 0.05, t_max: float = 20.0, n_records: int = 100) -> ParticleRun:
     r"""Gradient flow of the particles :math:`(\eta_j, w_j)` (explicit Euler, step ``dt``) up to ``t_max``.
 
     Risk :math:`R(\theta)=\frac1{2n}\sum_i(h_\theta(x_i)-y_i)^2` with
@@ -560,10 +561,10 @@ def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, a
         k = int(jnp.argmin(jnp.isfinite(losses)))
         raise _DivergenceError(f"particle_flow diverged before record {k}: use a smaller dt")
     times = jnp.arange(n_records) * every * dt
-    return FlowRun(times, eta, W, losses, mask)
+    return ParticleRun(times, eta, W, losses, mask)
 
 
-def particle_positions(run: FlowRun) -> jax.Array:
+def particle_positions(run: ParticleRun) -> jax.Array:
     r"""The points :math:`|\eta_j|\,w_j` of the active units at each record, shape ``(T, width, 2)``.
 
     For relu, :math:`(\eta, w)` and :math:`(\eta/c, cw)` give the same neuron;
@@ -573,7 +574,7 @@ def particle_positions(run: FlowRun) -> jax.Array:
     return jnp.abs(run.eta[:, :width, None]) * run.W[:, :width]
 
 
-def teacher_alignment(run: FlowRun, teacher: Teacher, max_angle_deg: float = 10.0) -> float:
+def teacher_alignment(run: ParticleRun, teacher: Teacher, max_angle_deg: float = 10.0) -> float:
     r"""Fraction of the total output weight :math:`\sum_j|\eta_jw_j|` (at the last record)
     carried by units within ``max_angle_deg`` of a teacher direction.
 
@@ -659,7 +660,7 @@ def width_rate(params: Params, X: Any, y: Any, width: int, step: float, n_steps:
 
     ``params`` holds a fixed number of units; the width is a mask (traced), so
     calling this for every width compiles the gradient-descent loop once.  The
-    measured rate is :func:`measured_rate` over the last ``window`` steps; the
+    measured rate is :func:`log_decay_rate` over the last ``window`` steps; the
     predictions are :math:`-2\log(1-\gamma\lambda_{\min})` with the Gram at the
     start and at the end of training (see :class:`WidthRate`).
     """
@@ -672,7 +673,7 @@ def width_rate(params: Params, X: Any, y: Any, width: int, step: float, n_steps:
     lam1 = max(float(lambda_min(ntk_gram(run.params, X, a, width=width))), 0.0)
     losses = np.asarray(run.losses, dtype=float)
     bound = np.asarray(linear_rate_bound(float(losses[0]), lam0, step, n_steps), dtype=float)
-    return WidthRate(losses, bound, lam0, lam1, measured_rate(losses, window), predicted_rate(lam0, step),
+    return WidthRate(losses, bound, lam0, lam1, log_decay_rate(losses, window), predicted_rate(lam0, step),
                      predicted_rate(lam1, step), float(step) * float(ev0[-1]))
 
 

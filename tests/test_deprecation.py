@@ -38,3 +38,28 @@ def test_alias_of_a_moved_name_points_to_the_new_module():
             assert mod.thing() == 7
     finally:
         del sys.modules["fake_old_module"], sys.modules["fake_new_module"]
+
+
+RENAMED_FOR_ONE_MEANING = [
+    ("course_lib.two_layer", "GDRun", "TrainRun"),
+    ("course_lib.two_layer", "FlowRun", "ParticleRun"),
+    ("course_lib.two_layer", "measured_rate", "log_decay_rate"),
+    ("course_lib.ode", "heavy_ball", "heavy_ball_iterates"),
+    ("course_lib.plotting", "trajectories", "paths"),
+]
+
+
+@pytest.mark.parametrize("module, old, new", RENAMED_FOR_ONE_MEANING)
+def test_names_renamed_to_one_meaning_keep_a_warning_alias(module, old, new):
+    import importlib
+
+    mod = importlib.import_module(module)
+    with pytest.warns(DeprecationWarning, match=rf"{module}\.{old} was renamed {module}\.{new}"):
+        assert getattr(mod, old) is getattr(mod, new)
+    assert old not in mod.__all__ and new in mod.__all__
+
+
+def test_two_layer_relu_is_the_one_relu():
+    from course_lib import nonsmooth, two_layer
+
+    assert two_layer.relu is nonsmooth.relu

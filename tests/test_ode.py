@@ -86,11 +86,11 @@ def test_window_errors_vanish_without_noise_and_flow_restart():
 def test_heavy_ball_follows_the_second_order_ode():
     h, beta = ode.heavy_ball_scaling(0.0004, 1.0)
     assert h == pytest.approx(0.02) and beta == pytest.approx(0.98)
-    xs = ode.heavy_ball(LINEAR, X0, 0.0004, beta, 200)
+    xs = ode.heavy_ball_iterates(LINEAR, X0, 0.0004, beta, 200)
     _, ys = ode.heavy_ball_flow(LINEAR, X0, 1.0, 200 * h, num_steps=800)
     assert float(jnp.max(jnp.linalg.norm(xs - ys[::4], axis=1))) < 0.05
     with pytest.raises(ValueError, match="beta"):
-        ode.heavy_ball(LINEAR, X0, 0.01, 1.0, 10)
+        ode.heavy_ball_iterates(LINEAR, X0, 0.01, 1.0, 10)
 
 
 def test_kink_solution_solves_the_inclusion():

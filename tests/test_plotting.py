@@ -89,16 +89,16 @@ def test_surface_needs_3d_axes():
 def test_trajectories_one_line_per_chain_with_markers():
     xs = np.cumsum(np.random.default_rng(0).normal(size=(30, 4, 2)), axis=0)
     fig, ax = plt.subplots()
-    lines = cplt.trajectories(ax, xs, max_chains=3, label="SGD")
+    lines = cplt.paths(ax, xs, max_chains=3, label="SGD")
     assert len(lines) == 3
     assert np.allclose(lines[1].get_xydata(), xs[:, 1, :])
     assert len(ax.lines) == 9  # path + start + end marker per chain
     assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
-    assert len(cplt.trajectories(ax, xs[:, 0, :])) == 1  # (T+1, d) for one chain
+    assert len(cplt.paths(ax, xs[:, 0, :])) == 1  # (T+1, d) for one chain
     with pytest.raises(ValueError, match="xs"):
-        cplt.trajectories(ax, np.zeros((3, 4, 2, 1)))
+        cplt.paths(ax, np.zeros((3, 4, 2, 1)))
     with pytest.raises(ValueError, match="dims"):
-        cplt.trajectories(ax, xs, dims=(0, 5))
+        cplt.paths(ax, xs, dims=(0, 5))
 
 
 def test_histogram2d_shows_the_density_of_a_simulated_histogram():

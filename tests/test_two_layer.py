@@ -95,11 +95,11 @@ def test_train_gd_reports_divergence():
 def test_rates():
     assert tl.predicted_rate(0.1, 1.0) == pytest.approx(-2 * math.log(0.9))
     losses = 3.0 * 0.9 ** np.arange(50)
-    assert tl.measured_rate(losses, 10) == pytest.approx(-math.log(0.9))
+    assert tl.log_decay_rate(losses, 10) == pytest.approx(-math.log(0.9))
     with pytest.raises(ValueError, match="step"):
         tl.predicted_rate(2.0, 1.0)
     with pytest.raises(ValueError, match="window"):
-        tl.measured_rate(losses, 0)
+        tl.log_decay_rate(losses, 0)
 
 
 def test_relative_change():
