@@ -11,6 +11,7 @@ One module per concept:
 * :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA, accelerated
   methods on finite sums, their bounds, and a scikit-learn cross-check;
 * :mod:`course_lib.autodiff` -- a small forward- and reverse-mode AD, with operation counts;
+* :mod:`course_lib.ad_cost` -- the memory and time of JAX's own AD, measured;
 * :mod:`course_lib.optimizers` -- momentum, Adagrad, RMSprop, Rprop/sign, Adam, AdamW as
   (init, update) pairs, runs and rates;
 * :mod:`course_lib.networks` -- a small MLP with dropout and batch norm, trained on scikit-learn's digits;
@@ -49,7 +50,7 @@ __version__ = "0.1.0"
 
 from . import divergence, landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook")
+_LAZY = ("autodiff", "ad_cost", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook")
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from course_lib import ad_cost
 from course_lib import autodiff as ad
 
 L_GRID = [16, 32, 64, 128]
@@ -19,12 +20,12 @@ P_GRID = [8, 16, 32, 64]
 
 @pytest.fixture(scope="module")
 def by_L():
-    return [ad.measure_ad(L, 16, timing=False) for L in L_GRID]
+    return [ad_cost.measure_ad(L, 16, timing=False) for L in L_GRID]
 
 
 @pytest.fixture(scope="module")
 def by_p():
-    return [ad.measure_ad(16, p, timing=False) for p in P_GRID]
+    return [ad_cost.measure_ad(16, p, timing=False) for p in P_GRID]
 
 
 def _series(results, mode):
@@ -32,7 +33,7 @@ def _series(results, mode):
 
 
 def test_reverse_mode_memory_is_linear_in_L(by_L):
-    assert ad.fit_slope(L_GRID, _series(by_L, "reverse")) == pytest.approx(1.0, abs=0.1)
+    assert ad_cost.fit_slope(L_GRID, _series(by_L, "reverse")) == pytest.approx(1.0, abs=0.1)
 
 
 def test_forward_mode_and_evaluation_memory_do_not_depend_on_L(by_L):
@@ -43,15 +44,15 @@ def test_forward_mode_and_evaluation_memory_do_not_depend_on_L(by_L):
 
 def test_memory_exponents_in_p(by_p):
     """Table: evaluation p, forward AD p^2, reverse AD L p."""
-    assert ad.fit_slope(P_GRID, _series(by_p, "forward")) == pytest.approx(2.0, abs=0.15)
-    assert ad.fit_slope(P_GRID, _series(by_p, "reverse")) == pytest.approx(1.0, abs=0.15)
-    assert ad.fit_slope(P_GRID, _series(by_p, "eval")) < 1.2
+    assert ad_cost.fit_slope(P_GRID, _series(by_p, "forward")) == pytest.approx(2.0, abs=0.15)
+    assert ad_cost.fit_slope(P_GRID, _series(by_p, "reverse")) == pytest.approx(1.0, abs=0.15)
+    assert ad_cost.fit_slope(P_GRID, _series(by_p, "eval")) < 1.2
 
 
 def test_reversed_situation_for_a_curve():
     """c: R -> R^p: forward mode needs far less memory than reverse mode."""
-    grad_case = ad.measure_ad(64, 16, timing=False)
-    curve = ad.measure_ad(64, 16, direction="curve", timing=False)
+    grad_case = ad_cost.measure_ad(64, 16, timing=False)
+    curve = ad_cost.measure_ad(64, 16, direction="curve", timing=False)
     assert curve["forward"]["memory"] * 10 < curve["reverse"]["memory"]
     assert grad_case["reverse"]["memory"] > curve["forward"]["memory"]
 
@@ -87,9 +88,9 @@ def test_mlp_flop_ratio_in_xla_is_below_five():
 def test_checkpointing_reduces_memory_with_a_minimum_near_sqrt_L():
     L, p = 64, 16
     x = jnp.linspace(-1.0, 1.0, p)
-    plain = ad.compiled_memory(jax.grad(ad.straight_line_program(L, p)), x)
+    plain = ad_cost.compiled_memory(jax.grad(ad_cost.straight_line_program(L, p)), x)
     blocks = [1, 2, 4, 8, 16, 64]
-    mem = [ad.compiled_memory(jax.grad(ad.checkpointed_program(L, p, b)), x) for b in blocks]
+    mem = [ad_cost.compiled_memory(jax.grad(ad_cost.checkpointed_program(L, p, b)), x) for b in blocks]
     best = int(np.argmin(mem))
     assert mem[best] * 2 < plain
     assert 2 <= blocks[best] <= 16

@@ -63,3 +63,14 @@ def test_two_layer_relu_is_the_one_relu():
     from course_lib import nonsmooth, two_layer
 
     assert two_layer.relu is nonsmooth.relu
+
+
+@pytest.mark.parametrize("name", ["straight_line_program", "checkpointed_program", "compiled_memory", "time_call",
+                                  "straight_line_curve", "MODES", "measure_ad", "fit_slope", "deep_tanh_loss",
+                                  "deep_tanh_params", "gradient_flop_ratio"])
+def test_measurements_of_jax_ad_moved_to_ad_cost_keep_an_alias(name):
+    from course_lib import ad_cost, autodiff
+
+    with pytest.warns(DeprecationWarning, match=rf"course_lib\.autodiff\.{name} moved to course_lib\.ad_cost\.{name}"):
+        assert getattr(autodiff, name) is getattr(ad_cost, name)
+    assert name not in autodiff.__all__ and name in ad_cost.__all__

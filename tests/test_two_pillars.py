@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from course_lib import gibbs, landscapes, noise, simulate
-from course_lib.autodiff import deep_tanh_loss, deep_tanh_params, gradient_flop_ratio
+from course_lib.ad_cost import deep_tanh_loss, deep_tanh_params, gradient_flop_ratio
 
 KEY = jax.random.PRNGKey(7)
 
@@ -87,7 +87,7 @@ def test_full_gradient_cost_grows_linearly_with_n_minibatch_does_not():
 
 
 def test_gradient_of_a_composition_costs_about_three_losses():
-    # the chapter's computation (course_lib.autodiff.gradient_flop_ratio) at a smaller size
+    # the chapter's computation (course_lib.ad_cost.gradient_flop_ratio) at a smaller size
     ratios = gradient_flop_ratio(KEY, (1, 4, 8), m=128, width=32, d_in=8)
     assert all(1.5 < r < 3.3 for r in ratios), ratios
     assert abs(ratios[-1] - 3.0) < 0.15, ratios
