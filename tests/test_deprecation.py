@@ -74,3 +74,12 @@ def test_measurements_of_jax_ad_moved_to_ad_cost_keep_an_alias(name):
     with pytest.warns(DeprecationWarning, match=rf"course_lib\.autodiff\.{name} moved to course_lib\.ad_cost\.{name}"):
         assert getattr(autodiff, name) is getattr(ad_cost, name)
     assert name not in autodiff.__all__ and name in ad_cost.__all__
+
+
+@pytest.mark.parametrize("name", ["draw_rich_vs_lazy", "WidthRate", "width_rate", "draw_width_rate"])
+def test_two_layer_chapter_study_moved_to_the_chapter_layer_keeps_an_alias(name):
+    from course_lib import two_layer
+    from course_lib.chapters import two_layer as chapter
+
+    with pytest.warns(DeprecationWarning, match=rf"moved to course_lib\.chapters\.two_layer\.{name}"):
+        assert getattr(two_layer, name) is getattr(chapter, name)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from course_lib import two_layer as tl
+from course_lib.chapters import two_layer as tl_ch
 
 KEY = jax.random.PRNGKey(0)
 X = tl.sphere_inputs(jax.random.fold_in(KEY, 1), 6, 3)
@@ -180,7 +181,7 @@ def test_particle_flow_reports_divergence_and_bad_input():
         (lambda: tl.train_gd(tl.init_gaussian(KEY, 3, 3), X, Y[:2], 1.0, 0.1, 5), "y must have shape"),
         (lambda: tl.train_gd(tl.init_gaussian(KEY, 3, 3), X, Y, 1.0, 0.1, 5, width=4), "width"),
         (lambda: tl.gram_from_jacobian("F", jnp.ones(2)), "F must be a function"),
-        (lambda: tl.draw_rich_vs_lazy(9, 1.0), "log2_width"),
+        (lambda: tl_ch.draw_rich_vs_lazy(9, 1.0), "log2_width"),
     ],
 )
 def test_bad_input_raises_readable_errors(call, match):
@@ -191,7 +192,7 @@ def test_bad_input_raises_readable_errors(call, match):
 def test_draw_rich_vs_lazy_returns_a_figure():
     import matplotlib
 
-    fig = tl.draw_rich_vs_lazy(2, 10.0, max_width=8, t_max=4.0)
+    fig = tl_ch.draw_rich_vs_lazy(2, 10.0, max_width=8, t_max=4.0)
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
 
 
@@ -199,19 +200,19 @@ def test_width_rate_predicts_the_late_rate_and_the_width_does_not_recompile():
     K = tl.infinite_width_ntk(X)
     step = float(0.9 / jnp.linalg.eigvalsh(K)[-1])
     p = tl.init_gaussian(KEY, 512, 3)
-    tl.width_rate(p, X, Y, 512, step, 200, 100)
+    tl_ch.width_rate(p, X, Y, 512, step, 200, 100)
     size = tl._gd_scan._cache_size()
     for m in (8, 64):
-        wr = tl.width_rate(p, X, Y, m, step, 200, 100)
+        wr = tl_ch.width_rate(p, X, Y, m, step, 200, 100)
         assert wr.losses.shape == wr.bound.shape == (201,)
         lam0 = float(tl.lambda_min(tl.ntk_gram(p, X, math.sqrt(m), width=m)))
         assert wr.from_start == pytest.approx(tl.predicted_rate(max(lam0, 0.0), step))
     assert tl._gd_scan._cache_size() == size
-    wide = tl.width_rate(p, X, Y, 512, step, 200, 100)
+    wide = tl_ch.width_rate(p, X, Y, 512, step, 200, 100)
     assert wide.step_lmax <= 1 and np.all(wide.losses <= wide.bound * (1 + 1e-4))
     assert abs(wide.measured - wide.from_end) < 0.15 * wide.from_end
     with pytest.raises(ValueError, match="width"):
-        tl.width_rate(p, X, Y, 1024, step, 200, 100)
+        tl_ch.width_rate(p, X, Y, 1024, step, 200, 100)
 
 
 def test_draw_width_rate_returns_a_figure():
@@ -221,9 +222,9 @@ def test_draw_width_rate_returns_a_figure():
     p = tl.init_gaussian(KEY, 8, 3)
     lam = tl.lambda_min_vs_width(KEY, X, widths, n_seeds=2)
     K = tl.infinite_width_ntk(X)
-    fig = tl.draw_width_rate(3, p, X, Y, widths, lam, float(tl.lambda_min(K)), 0.1, n_steps=20, window=10)
+    fig = tl_ch.draw_width_rate(3, p, X, Y, widths, lam, float(tl.lambda_min(K)), 0.1, n_steps=20, window=10)
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 2
     with pytest.raises(ValueError, match="lam_table"):
-        tl.draw_width_rate(3, p, X, Y, widths, lam[:2], 0.1, 0.1, n_steps=20, window=10)
+        tl_ch.draw_width_rate(3, p, X, Y, widths, lam[:2], 0.1, 0.1, n_steps=20, window=10)
     with pytest.raises(ValueError, match="log2_width"):
-        tl.draw_width_rate(4, p, X, Y, widths, lam, 0.1, 0.1, n_steps=20, window=10)
+        tl_ch.draw_width_rate(4, p, X, Y, widths, lam, 0.1, 0.1, n_steps=20, window=10)

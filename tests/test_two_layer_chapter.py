@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_lib import two_layer as tl
+from course_lib.chapters import two_layer as tl_ch
 
 KEY = jax.random.PRNGKey(0)
 N, D = 16, 3
@@ -104,8 +105,8 @@ def test_width_widget_rate_from_lambda_min_at_a_wide_width_and_no_rate_when_narr
     """The width widget's comparison: m = 1024 follows the predicted linear rate, m = 8 stalls."""
     key_w = jax.random.fold_in(KEY, 3)
     p = tl.init_gaussian(jax.random.fold_in(key_w, 0), 2048, D)
-    wide = tl.width_rate(p, X, Y, 1024, GAMMA, 3000, window=1000)
+    wide = tl_ch.width_rate(p, X, Y, 1024, GAMMA, 3000, window=1000)
     assert np.all(wide.losses <= wide.bound * (1 + 1e-4))
     assert abs(wide.measured - wide.from_end) < 0.15 * wide.from_end
-    narrow = tl.width_rate(p, X, Y, 8, GAMMA, 3000, window=1000)
+    narrow = tl_ch.width_rate(p, X, Y, 8, GAMMA, 3000, window=1000)
     assert narrow.lam_start < 1e-3 and narrow.losses[-1] > 0.01 * narrow.losses[0]

@@ -11,10 +11,11 @@ One module per chapter, named after the chapter's file in ``book/``:
 * :mod:`course_lib.chapters.adaptive` -- "Adaptive methods, normalization and attention";
 * :mod:`course_lib.chapters.ode` -- "The ODE method";
 * :mod:`course_lib.chapters.long_run` -- "Where SGD spends its time";
-* :mod:`course_lib.chapters.exit_times` -- "How long SGD takes".
+* :mod:`course_lib.chapters.exit_times` -- "How long SGD takes";
+* :mod:`course_lib.chapters.two_layer` -- "Wide two-layer networks".
 """
 
-__all__ = ["adaptive", "ode", "long_run", "exit_times"]
+__all__ = ["adaptive", "ode", "long_run", "exit_times", "two_layer"]
 
 
 def __getattr__(name: str):
