@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -59,6 +60,7 @@ class SubmissionResult:
     total: float
     error: str = ""
     feedback: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    cpu: float = 0.0  # CPU seconds of the submission's sandboxed processes (not in the CSV)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,12 +173,18 @@ def grade_notebook(
     *,
     limits: sb.Limits = sb.Limits(),
     sandbox: bool = True,
+    session: sb.Session | None = None,
+    cache: str | None = None,
+    cache_writable: bool = False,
 ) -> SubmissionResult:
     """Grade one notebook: run it in the sandbox, run ``tests`` here against its answers.
 
     A test passes when its function returns without raising; it then earns its
     points.  If the sandbox stops (limit, crash, exit), the tests not yet run
-    score zero and ``error`` says why.
+    score zero and ``error`` says why.  ``session`` is a sandbox started ahead
+    of time (``Session(None, ...)``, not yet started; it is used for this notebook
+    only and closed), else one is started with ``limits``, ``sandbox`` and the
+    compilation ``cache`` folder (``cache_writable`` only for a trusted notebook).
     """
     from course_lib.grading import GradingError
 
@@ -187,12 +195,16 @@ def grade_notebook(
     try:
         cells = notebook_cells(path)
     except ValueError as exc:
+        if session is not None:
+            session.close()
         return SubmissionResult(str(path), zero, 0.0, str(exc))
     scores, feedback, error = dict(zero), {q: [] for q in questions}, ""
     try:
-        session = sb.Session(cells, limits, sandbox=sandbox)
+        if session is None:
+            session = sb.Session(None, limits, sandbox=sandbox, cache=cache, cache_writable=cache_writable)
+        session.start(cells)
     except sb.SandboxError as exc:
-        return SubmissionResult(str(path), zero, 0.0, f"while running the notebook: {exc}")
+        return SubmissionResult(str(path), zero, 0.0, f"while running the notebook: {exc}", cpu=session.cpu_seconds)
     with session:
         for t in tests:
             if session.died:
@@ -222,7 +234,40 @@ def grade_notebook(
         error = "no test passed: " + " | ".join(failed)[:500] if failed else "no test passed"
     elif error:
         error = f"stopped: {error}"
-    return SubmissionResult(str(path), scores, total, error, feedback)
+    return SubmissionResult(str(path), scores, total, error, feedback, session.cpu_seconds)
+
+
+class _Spares:
+    """Sandboxes started ahead of time, so that each has imported NumPy/JAX/``course_lib`` before its notebook arrives.
+
+    :meth:`take` hands out a waiting sandbox (or a new one) and starts a
+    replacement while submissions remain; every sandbox runs one notebook only.
+    """
+
+    def __init__(self, remaining: int, make: Any):
+        self._lock = threading.Lock()
+        self._ready: list[sb.Session] = []
+        self._remaining = remaining
+        self._make = make
+
+    def prestart(self, n: int) -> None:
+        with self._lock:
+            while len(self._ready) < min(n, self._remaining):
+                self._ready.append(self._make())
+
+    def take(self) -> sb.Session:
+        with self._lock:
+            self._remaining -= 1
+            session = self._ready.pop(0) if self._ready else self._make()
+            if self._remaining > len(self._ready):
+                self._ready.append(self._make())
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            for s in self._ready:
+                s.close()
+            self._ready.clear()
 
 
 # --------------------------------------------------------------------- the score table
@@ -277,6 +322,7 @@ def grade_submissions(
     memory_gib: float = 4.0,
     resume: bool = True,
     unsafe_no_sandbox: bool = False,
+    warm_up: str | os.PathLike[str] | None = None,
 ) -> list[SubmissionResult]:
     """Grade every notebook in ``paths`` with the tests of the autograder zip.
 
@@ -295,12 +341,22 @@ def grade_submissions(
     submissions already in it are not graded again (delete a row to regrade it).
     Returns one :class:`SubmissionResult` per path, in order.
 
+    Speed: while a submission is graded, the sandbox of the next one is
+    already started and has imported NumPy, JAX and ``course_lib`` (each
+    sandbox still runs one submission only).  ``warm_up`` is a notebook *you
+    trust*, normally the exercise's solution: it is graded first, in a sandbox
+    that may write JAX's compiled code to a fresh cache folder of this batch;
+    every submission then reads that cache *read-only* (the folder is bound
+    read-only in its sandbox, so no submission can change what another reads),
+    which saves most of the compilation time.  The warm-up is not in the
+    results; a warning says if it did not get full marks.
+
     Without bubblewrap, raises ``course_lib.grading_sandbox.SandboxUnavailable``
     unless ``unsafe_no_sandbox`` (the submission then runs as your own user,
     with the same limits but with access to your files and the network).
 
     Bad arguments (empty ``paths``, a bad zip, ``timeout <= 0``, ``workers < 1``,
-    ``memory_gib <= 0``) raise ``ValueError`` naming the argument.
+    ``memory_gib <= 0``, a ``warm_up`` that is not a notebook) raise ``ValueError`` naming the argument.
     """
     if isinstance(paths, (str, os.PathLike)) or not len(paths):
         raise ValueError("paths must be a non-empty list of notebook paths")
@@ -310,6 +366,8 @@ def grade_submissions(
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     if not (isinstance(memory_gib, (int, float)) and math.isfinite(memory_gib) and memory_gib > 0):
         raise ValueError(f"memory_gib must be a positive number, got {memory_gib!r}")
+    if warm_up is not None and not (Path(warm_up).is_file() and Path(warm_up).suffix == ".ipynb"):
+        raise ValueError(f"warm_up must be a notebook file (.ipynb) you trust, e.g. the solution, got {str(warm_up)!r}")
     tests = load_tests(autograder_zip)
     questions = autograder_questions(autograder_zip)
     sandbox = not unsafe_no_sandbox
@@ -335,10 +393,25 @@ def grade_submissions(
     bar = tqdm(total=len(paths), initial=len(paths) - len(todo), desc="grading", unit="notebook",
                disable=not progress, file=sys.stderr)
     csv_file = open(out_csv, "a", newline="", encoding="utf-8") if out_csv is not None else None
+    cache = tempfile.mkdtemp(prefix="grading-jax-cache-") if warm_up is not None and todo else None
+    spares = _Spares(len(todo), lambda: sb.Session(None, limits, sandbox=sandbox, cache=cache))
+
+    def grade(i: int) -> SubmissionResult:
+        return grade_notebook(Path(keys[i]), tests, limits=limits, sandbox=sandbox, session=spares.take())
+
     try:
+        spares.prestart(workers)
+        if cache is not None:
+            trusted = grade_notebook(Path(warm_up), tests, limits=limits, sandbox=sandbox, cache=cache, cache_writable=True)
+            if trusted.total < sum(questions.values()):
+                import warnings
+
+                warnings.warn(f"the warm-up notebook {str(warm_up)!r} scored {trusted.total:g} / "
+                              f"{sum(questions.values()):g} ({trusted.error or 'some tests failed'}); is it the solution?",
+                              stacklevel=2)
         writer = csv.writer(csv_file, lineterminator="\n") if csv_file else None
         with bar, concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(grade_notebook, Path(keys[i]), tests, limits=limits, sandbox=sandbox): i for i in todo}
+            futures = {pool.submit(grade, i): i for i in todo}
             for future in concurrent.futures.as_completed(futures):
                 i = futures[future]
                 try:
@@ -352,8 +425,11 @@ def grade_submissions(
                     os.fsync(csv_file.fileno())
                 bar.update(1)
     finally:
+        spares.close()
         if csv_file:
             csv_file.close()
+        if cache is not None:
+            shutil.rmtree(cache, ignore_errors=True)
     return [r for r in results if r is not None]
 
 
@@ -378,7 +454,7 @@ def summary(results: Sequence[SubmissionResult], questions: dict[str, float]) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m course_lib.grading --autograder ZIP [--out CSV] [--timeout S] [--workers N] NOTEBOOK...``.
+    """Command line: ``python -m course_lib.grading --autograder ZIP [--out CSV] [--timeout S] [--workers N] [--warm-up SOLUTION] NOTEBOOK...``.
 
     Prints the score table; returns 0 (also when some submissions scored zero),
     2 if grading refuses to run without a sandbox.
@@ -391,6 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="wall-clock seconds per submission (default 300)")
     parser.add_argument("--memory", type=float, default=4.0, help="memory limit per submission in GiB (default 4)")
     parser.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
+    parser.add_argument("--warm-up", default=None, metavar="NOTEBOOK",
+                        help="a notebook you trust (the solution), graded first to fill a read-only cache of compiled "
+                             "JAX code for the submissions (faster)")
     parser.add_argument("--restart", action="store_true", help="grade everything again, overwriting --out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
@@ -400,7 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         results = grade_submissions(args.submissions, args.autograder, args.out, timeout=args.timeout,
                                     workers=args.workers, progress=not args.no_progress, memory_gib=args.memory,
-                                    resume=not args.restart, unsafe_no_sandbox=args.unsafe_no_sandbox)
+                                    resume=not args.restart, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                                    warm_up=args.warm_up)
     except sb.SandboxUnavailable as exc:
         print(f"refusing to grade: {exc}", file=sys.stderr)
         return 2

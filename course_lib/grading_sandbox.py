@@ -33,6 +33,7 @@ limits but not the file-system and network isolation.  The limits are set by
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import resource
 import shutil
@@ -123,8 +124,15 @@ def _system_binds() -> list[str]:
     return args
 
 
-def _env() -> dict[str, str]:
-    return {
+CACHE_MOUNT = "/jax-cache"  # where the compilation cache appears in the sandbox
+
+
+def _env(cache: str | None = None) -> dict[str, str]:
+    extra = {}
+    if cache is not None:  # every compilation is worth caching: the entries are small, compiling is not
+        extra = {"JAX_COMPILATION_CACHE_DIR": cache, "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+                 "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+    return extra | {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/mpl",
         "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -133,17 +141,24 @@ def _env() -> dict[str, str]:
     }
 
 
-def sandbox_command(child: list[str], tmp_size: int) -> list[str]:
-    """The ``bwrap`` command line that runs ``child`` (a command) in the sandbox."""
+def sandbox_command(child: list[str], tmp_size: int, cache: tuple[str, bool] | None = None) -> list[str]:
+    """The ``bwrap`` command line that runs ``child`` (a command) in the sandbox.
+
+    ``cache = (host_folder, writable)`` binds a JAX compilation cache at
+    :data:`CACHE_MOUNT`: read-only for submissions, writable only for the
+    teacher's trusted warm-up notebook (:func:`course_lib.grading_batch.grade_submissions`).
+    """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (`bwrap`) is not installed")
     cmd = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "grader",
            "--clearenv", "--proc", "/proc", "--dev", "/dev", "--size", str(int(tmp_size)), "--tmpfs", "/tmp",
            *_system_binds(), *_bind_python_env(), "--chdir", "/tmp"]  # binds after /tmp: they may live under it
+    if cache is not None:
+        cmd += ["--bind" if cache[1] else "--ro-bind", os.path.realpath(cache[0]), CACHE_MOUNT]
     if os.geteuid() == 0:
         cmd += ["--cap-drop", "ALL"]
-    for k, v in _env().items():
+    for k, v in _env(CACHE_MOUNT if cache is not None else None).items():
         cmd += ["--setenv", k, v]
     return cmd + ["--", *child]
 
@@ -174,25 +189,39 @@ class Session:
 
     Use as a context manager: ``with Session(cells, limits) as s: s.lookup("f")``.
     ``sandbox=False`` runs the child without bubblewrap (limits still apply).
+
+    ``Session(None, ...)`` starts the process *ahead of time*: it imports NumPy,
+    JAX, IPython and ``course_lib`` and then waits for its notebook, which
+    :meth:`start` sends (the wall-clock limit counts from then).  A session
+    still runs exactly one submission: a pre-started process is never reused.
+    ``cache`` is a JAX compilation-cache folder of the host, bound read-only
+    (``cache_writable`` only for a trusted notebook, never a submission).
     """
 
-    def __init__(self, cells: list[str], limits: Limits = Limits(), *, sandbox: bool = True, log_path: str | None = None):
+    def __init__(self, cells: list[str] | None = None, limits: Limits = Limits(), *, sandbox: bool = True,
+                 log_path: str | None = None, cache: str | None = None, cache_writable: bool = False):
         self.limits = limits
-        self.deadline = time.monotonic() + limits.wall
+        self.deadline = math.inf
         self._seq = 0
         self._names: dict[str, Any] = {}
         self.cell_errors: list[str] = []
         self.died: str = ""
+        self.started = False
+        self.cpu_seconds = 0.0  # CPU time of the sandbox's processes, measured from the host when closing
         req_r, self._req_w = os.pipe()
         self._ans_r, ans_w = os.pipe()
         # -I: no user site, no PYTHON* variables, no current folder; course_lib from the bound folder
         boot = (f"import sys; sys.path.insert(0, {str(_COURSE_LIB.parent)!r}); "
                 f"from course_lib._grading_child import run; run(sys.argv[1:])")
         child = [sys.executable, "-I", "-c", boot, str(req_r), str(ans_w)]
-        cmd = sandbox_command(child, limits.tmp) if sandbox else child
+        if sandbox:
+            cmd = sandbox_command(child, limits.tmp, None if cache is None else (cache, cache_writable))
+            env = _env()
+        else:
+            cmd = child
+            env = dict(_env(cache), HOME=tempfile.gettempdir(), TMPDIR=tempfile.gettempdir(),
+                       MPLCONFIGDIR=tempfile.mkdtemp(prefix="mpl-"))
         self._log_path = log_path or os.devnull
-        env = _env() if sandbox else dict(_env(), HOME=tempfile.gettempdir(),
-                                         TMPDIR=tempfile.gettempdir(), MPLCONFIGDIR=tempfile.mkdtemp(prefix="mpl-"))
         cpu = int(limits.cpu if limits.cpu is not None else limits.wall) + 1
         mem, out = int(limits.memory), int(limits.output)
 
@@ -211,6 +240,18 @@ class Session:
                                          start_new_session=True, cwd=tempfile.gettempdir())
         os.close(req_r)
         os.close(ans_w)
+        if cells is not None:
+            self.start(cells)
+
+    def start(self, cells: list[str]) -> "Session":
+        """Send the notebook's code cells and wait until they ran; the wall-clock limit starts now.
+
+        Raises :class:`SandboxError` (and closes the session) if the process stopped.
+        """
+        if self.started:
+            raise RuntimeError("a session runs one notebook only")
+        self.started = True
+        self.deadline = time.monotonic() + self.limits.wall
         try:
             try:
                 wire.write_frame(self._req_w, {"op": "run", "seq": 0, "cells": list(cells)})
@@ -221,6 +262,7 @@ class Session:
         except SandboxError:
             self.close()
             raise
+        return self
 
     # -- protocol
     def _stopped(self, why: str) -> SandboxError:
@@ -306,6 +348,9 @@ class Session:
         return wire.encode(value, ref)
 
     def close(self) -> None:
+        if self._req_w < 0:
+            return
+        self.cpu_seconds = max(self.cpu_seconds, _tree_cpu(self.proc.pid))
         if self.proc.poll() is None:
             try:
                 wire.write_frame(self._req_w, {"op": "exit", "seq": -1})
@@ -337,6 +382,26 @@ class Session:
 
 
 _UNDEFINED = object()
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system, reaped children included) of ``pid`` and its descendants, read from ``/proc``."""
+    total, todo, seen = 0.0, [pid], set()
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 class _Remote:

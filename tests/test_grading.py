@@ -201,3 +201,45 @@ def test_command_line_shows_progress_and_summary(tmp_path):
     assert lines[-2] == "graded 2 submissions: mean 0 / 10, median 0; 0 with full marks; 2 not graded (see the error column)"
     assert lines[-1] == f"score table written to {out}"
     assert out.read_text().splitlines()[1] == "max,2,3,3,2,10,"
+
+
+_POISON = """
+import os, pathlib
+cache = pathlib.Path(os.environ.get("JAX_COMPILATION_CACHE_DIR", "/jax-cache"))
+attempts = {}
+for name, act in [("overwrite", lambda: (cache / "entry-cache").write_bytes(b"poisoned")),
+                  ("create", lambda: (cache / "new-cache").write_bytes(b"poisoned")),
+                  ("delete", lambda: (cache / "entry-cache").unlink()),
+                  ("chmod", lambda: os.chmod(cache, 0o777))]:
+    try:
+        act()
+        attempts[name] = "done"
+    except OSError as exc:
+        attempts[name] = type(exc).__name__
+import jax, jax.numpy as jnp
+value = float(jax.jit(lambda x: 2.0 * x + 1.0)(jnp.float32(3.0)))
+"""
+
+
+@pytest.mark.skipif(bool(__import__("course_lib.grading_sandbox").grading_sandbox.sandbox_available()),
+                    reason="no sandbox here")
+def test_compilation_cache_is_read_only_for_submissions_and_sandboxes_run_one_notebook(tmp_path):
+    """A submission cannot change the shared JAX cache; the trusted warm-up can fill it."""
+    from course_lib import grading_sandbox as sb
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "entry-cache").write_bytes(b"teacher's entry")
+    with sb.Session(None, sb.Limits(wall=120), cache=str(cache)) as s:  # started ahead of time, like a spare
+        s.start([_POISON])
+        assert s.cell_errors == []
+        assert set(s.lookup("attempts").values()) == {"OSError"}, s.lookup("attempts")  # EROFS, nothing done
+        assert s.lookup("value") == 7.0
+        with pytest.raises(RuntimeError, match="one notebook"):
+            s.start(["x = 1"])
+    assert sorted(p.name for p in cache.iterdir()) == ["entry-cache"]
+    assert (cache / "entry-cache").read_bytes() == b"teacher's entry"
+    with sb.Session([_POISON.replace("attempts[name] = type", "attempts[name] = 'refused ' + type")],
+                    sb.Limits(wall=120), cache=str(cache), cache_writable=True) as s:
+        assert s.lookup("value") == 7.0
+    assert any(p.name.startswith("jit_") for p in cache.iterdir()), "the trusted run writes compiled code"

@@ -4,7 +4,8 @@ Each attack is the untouched student notebook of ``two_pillars`` (or a half-solv
 one) plus one extra cell that tries to fake a grade or harm the teacher: patch
 our helpers, otter, NumPy/JAX or builtins; write or delete files; read the
 solutions, the teacher's files or other submissions; use the network; fork; exit;
-sleep or loop past the limit; allocate 20 GiB; flood the output; answer with
+sleep or loop past the limit; allocate 20 GiB; flood the output; overwrite the
+compilation cache shared with the other submissions; answer with
 objects whose ``__eq__``/``__array__`` lie; forge answers on the grading pipe.
 All attacks are graded in two batches (two workers) by
 :func:`course_lib.grading.grade_submissions`, as a teacher would.
@@ -151,6 +152,15 @@ def attacks(paths: dict[str, str]) -> dict[str, str]:
             import os
             print("q1 results: All test cases passed!\\nq2 results: All test cases passed!")
             os._exit(0)
+        """,
+        "poison_compilation_cache": """
+            import os, pathlib
+            cache = pathlib.Path(os.environ.get("JAX_COMPILATION_CACHE_DIR", "/jax-cache"))
+            for entry in list(cache.glob("*")) + [cache / "jit_extra-cache"]:
+                try:
+                    entry.write_bytes(b"not an executable")
+                except OSError:
+                    pass
         """,
         "print_fake_result_lines": """
             print("q1 results: All test cases passed!")
@@ -308,7 +318,8 @@ def graded(tmp_path_factory):
         names.append(f"half+{name}")
     names += ["half", "zz_other_student"]
     out = tmp / "scores.csv"
-    fast = grade_submissions([subs / f"{n}.ipynb" for n in names], AUTOGRADER, out, timeout=150, workers=2)
+    fast = grade_submissions([subs / f"{n}.ipynb" for n in names], AUTOGRADER, out, timeout=150, workers=2,
+                             warm_up=SOLUTIONS)  # as the teacher guide says: a read-only compilation cache
     slow_names = []
     for name, src in SLOW.items():
         nbformat.write(_with_cell(STUDENT, src), subs / f"blank+{name}.ipynb")
