@@ -171,7 +171,7 @@ GROUPS = ("Q", "K", "V", "MLP", "embed")
 class TransformerRuns(NamedTuple):
     """Runs of :func:`train_tiny_transformer`, one per step size ``r`` and seed ``s``:
     ``loss`` ``(R, S, T)`` training loss of every step; ``group_norms`` ``(R, S, T, 5)`` gradient norm of
-    every parameter group of :data:`GROUPS` at every step; ``class_loss`` ``(R, S, vocab)`` mean
+    every parameter group of ``GROUPS`` at every step; ``class_loss`` ``(R, S, vocab)`` mean
     cross-entropy after training on a held-out batch, per target token (NaN if the token is absent);
     ``class_count`` ``(vocab,)`` occurrences of each token as a target in that batch."""
 
