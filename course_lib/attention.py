@@ -299,17 +299,17 @@ def relu_cosine_map(rho: Any) -> jax.Array:
 def relu_cosine_prediction(X: Any, depth: int) -> jax.Array:
     r"""Predicted :func:`mean_cosine` of the plain network's layers ``1..depth``: :func:`relu_cosine_map`
     iterated on every pair of rows of ``X`` ``(n, d_in)``, then averaged over pairs.  Returns ``(depth,)``."""
-    X = _matrix("X", X)
+    X = np.asarray(_matrix("X", X), dtype=float)
     depth = positive_int("depth", depth)
-    U = X / jnp.linalg.norm(X, axis=-1, keepdims=True)
+    U = X / np.linalg.norm(X, axis=-1, keepdims=True)
     G = U @ U.T
     n = X.shape[0]
-    off = G[~np.eye(n, dtype=bool)]
+    off = np.clip(G[~np.eye(n, dtype=bool)], -1.0, 1.0)
     out = []
-    for _ in range(depth):
-        off = relu_cosine_map(off)
+    for _ in range(depth):  # in NumPy: a loop of small eager JAX calls would compile each of its operations
+        off = np.clip((np.sqrt(1.0 - off * off) + (np.pi - np.arccos(off)) * off) / np.pi, -1.0, 1.0)
         out.append(off.mean())
-    return jnp.stack(out)
+    return jnp.asarray(np.array(out), dtype=jnp.result_type(float))
 
 
 # ---------------------------------------------------------------------------
