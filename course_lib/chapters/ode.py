@@ -267,7 +267,7 @@ def heavy_ball_study(field: Field, x0: Any, delta: float, horizon: float, step_s
         _, beta = heavy_ball_scaling(float(ai), delta)
         xs = _finite(_hb(field, x0, jnp.asarray(ai, x0.dtype), jnp.asarray(beta, x0.dtype), n_max, n), "the heavy ball")
         ref = interpolate(ts, ys, jnp.arange(n + 1) * h)
-        out.append(float(jnp.max(jnp.linalg.norm(xs[: n + 1] - ref, axis=-1))))
+        out.append(float(np.max(np.linalg.norm(np.asarray(xs)[: n + 1] - np.asarray(ref), axis=-1))))   # NumPy: no compile per n
     return np.array(out)
 
 
