@@ -25,6 +25,7 @@ regression), the first of the "two pillars" of :cite:`pauwels2024intro`.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Callable
 
 import jax
@@ -213,11 +214,16 @@ def least_squares(key: jax.Array, n: int, d: int, noise: float = 0.1, reg: float
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("noise", noise)
     _checks.nonnegative("reg", reg)
+    A, b = _least_squares_data(key, jnp.asarray(noise, jnp.float32), n, d)
+    return FiniteSum(A, b, jnp.asarray(reg, dtype=A.dtype), "least_squares")
+
+
+@partial(jax.jit, static_argnames=("n", "d"))
+def _least_squares_data(key, noise, n, d):   # one compiled call instead of one per eager operation
     k1, k2, k3 = jax.random.split(key, 3)
     A = jax.random.normal(k1, (n, d))
     x_star = jax.random.normal(k2, (d,)) / jnp.sqrt(d)
-    b = A @ x_star + noise * jax.random.normal(k3, (n,))
-    return FiniteSum(A, b, jnp.asarray(reg, dtype=A.dtype), "least_squares")
+    return A, A @ x_star + noise * jax.random.normal(k3, (n,))
 
 
 def logistic_regression(key: jax.Array, n: int, d: int, reg: float = 0.0) -> FiniteSum:
@@ -226,9 +232,14 @@ def logistic_regression(key: jax.Array, n: int, d: int, reg: float = 0.0) -> Fin
     """
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("reg", reg)
+    A, b = _logistic_data(key, n, d)
+    return FiniteSum(A, b, jnp.asarray(reg, dtype=A.dtype), "logistic")
+
+
+@partial(jax.jit, static_argnames=("n", "d"))
+def _logistic_data(key, n, d):   # one compiled call instead of one per eager operation
     k1, k2, k3 = jax.random.split(key, 3)
     A = jax.random.normal(k1, (n, d))
     x_star = 2.0 * jax.random.normal(k2, (d,)) / jnp.sqrt(d)
     prob = jax.nn.sigmoid(A @ x_star)
-    b = jnp.where(jax.random.uniform(k3, (n,)) < prob, 1.0, -1.0)
-    return FiniteSum(A, b, jnp.asarray(reg, dtype=A.dtype), "logistic")
+    return A, jnp.where(jax.random.uniform(k3, (n,)) < prob, 1.0, -1.0)

@@ -306,7 +306,7 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     lrs = jnp.asarray(learning_rates, jnp.float32)
-    if lrs.ndim != 1 or not bool(jnp.all(lrs > 0)):
+    if lrs.ndim != 1 or not (np.asarray(lrs) > 0).all():
         raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}")
     keys = jnp.asarray(keys)
     if keys.ndim != 2:

@@ -46,6 +46,7 @@ input raises :class:`ValueError` naming the argument.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, NamedTuple
 
@@ -386,9 +387,14 @@ def subgradient_method(
         raise ValueError(f"oracle must be a callable w -> (value, subgradient), got {type(oracle).__name__}")
     w0 = _checks.finite_array("w0", w0)
     steps = _checks.finite_array("steps", steps, ndim=1)
-    if steps.shape[0] < 1 or bool(jnp.any(steps < 0)):
+    if steps.shape[0] < 1 or (not _checks._is_tracer(steps) and (np.asarray(steps) < 0).any()):
         raise ValueError(f"steps must be a non-empty array of non-negative step sizes, got shape {steps.shape}")
+    return SubgradientRun(*_subgradient_scan(oracle, w0, steps))
 
+
+@functools.partial(jax.jit, static_argnames=("oracle",))
+def _subgradient_scan(oracle, w0, steps):
+    # compiled once per oracle and shapes (an eager scan compiled again at every call)
     def body(w, a):
         val, g = oracle(w)
         g = jnp.asarray(g, dtype=w.dtype).reshape(w.shape)
@@ -398,7 +404,7 @@ def subgradient_method(
     v_last, _ = oracle(w_last)
     iterates = jnp.concatenate([ws, w_last[None]])
     values = jnp.concatenate([vals, jnp.asarray(v_last, dtype=w0.dtype)[None]])
-    return SubgradientRun(iterates, values, norms)
+    return iterates, values, norms
 
 
 class Lasso(NamedTuple):

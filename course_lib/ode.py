@@ -114,7 +114,7 @@ def _point(name: str, x0: Any) -> jax.Array:
 
 def _steps(steps: Any) -> jax.Array:
     a = _checks.finite_array("steps", steps, ndim=1)
-    if a.shape[0] < 1 or bool(jnp.any(a <= 0)):
+    if a.shape[0] < 1 or (np.asarray(a) <= 0).any():   # NumPy: no XLA compilation per length
         raise ValueError(f"steps must be a non-empty 1-D array of positive step sizes, got shape {a.shape}")
     return a
 
@@ -215,7 +215,11 @@ def flow_at_times(field: Field, x0: Any, steps: Any, substeps: int = 4) -> jax.A
 
 def flow_times(steps: Any) -> jax.Array:
     r"""Times of the iterates on the flow's axis: :math:`t_0 = 0`, :math:`t_k = \sum_{i<k}\alpha_i`; shape ``(K+1,)``."""
-    steps = _steps(steps)
+    return _flow_times(_steps(steps))
+
+
+@jax.jit
+def _flow_times(steps):   # one compiled call (eager: two XLA kernels per new length)
     return jnp.concatenate([jnp.zeros(1, steps.dtype), jnp.cumsum(steps)])
 
 
@@ -231,9 +235,13 @@ def interpolate(ts: Any, xs: Any, t: Any) -> jax.Array:
     xs = jnp.asarray(xs, dtype=ts.dtype)
     if xs.ndim < 1 or xs.shape[0] != ts.shape[0] or ts.shape[0] < 2:
         raise ValueError(f"xs must have a first axis of the length of ts ({ts.shape[0]} >= 2), got shape {xs.shape}")
-    if bool(jnp.any(jnp.diff(ts) <= 0)):
+    if (np.diff(np.asarray(ts)) <= 0).any():
         raise ValueError("ts must be strictly increasing")
-    t = jnp.asarray(t, dtype=ts.dtype)
+    return _interpolate(ts, xs, jnp.asarray(t, dtype=ts.dtype))
+
+
+@jax.jit
+def _interpolate(ts, xs, t):   # one compiled call (eager: about ten XLA kernels per new shape)
     tc = jnp.clip(t, ts[0], ts[-1])
     k = jnp.clip(jnp.searchsorted(ts, tc, side="right") - 1, 0, ts.shape[0] - 2)
     w = (tc - ts[k]) / (ts[k + 1] - ts[k])
@@ -318,16 +326,23 @@ def tracking_error(iterates: Any, reference: Any, ts: Any = None, window: tuple[
     ref = _checks.finite_array("reference", reference, ndim=2)
     if it.ndim not in (2, 3) or it.shape[0] != ref.shape[0] or it.shape[-1] != ref.shape[-1]:
         raise ValueError(f"iterates must have shape {ref.shape} or ({ref.shape[0]}, n, {ref.shape[1]}), got {it.shape}")
+    if window is None:
+        return _tracking_error(it, ref, None, None, None)
+    if ts is None:
+        raise ValueError("ts (the times of the iterates) is required with window")
+    ts = _checks.finite_array("ts", ts, ndim=1)
+    if ts.shape[0] != it.shape[0]:
+        raise ValueError(f"ts must have shape ({it.shape[0]},), got {ts.shape}")
+    t0, T = window
+    return _tracking_error(it, ref, ts, jnp.asarray(t0, ts.dtype), jnp.asarray(T, ts.dtype))
+
+
+@jax.jit
+def _tracking_error(it, ref, ts, t0, T):   # one compiled call (eager: one XLA kernel per operation and shape)
     if it.ndim == 3:
         ref = ref[:, None, :]
     err = jnp.sqrt(jnp.sum((it - ref) ** 2, axis=-1))
-    if window is not None:
-        if ts is None:
-            raise ValueError("ts (the times of the iterates) is required with window")
-        ts = _checks.finite_array("ts", ts, ndim=1)
-        if ts.shape[0] != it.shape[0]:
-            raise ValueError(f"ts must have shape ({it.shape[0]},), got {ts.shape}")
-        t0, T = window
+    if ts is not None:
         mask = (ts >= t0) & (ts <= t0 + T)
         if it.ndim == 3:
             mask = mask[:, None]

@@ -722,10 +722,10 @@ def convergence_rate(errors: Any, start: int | None = None) -> float:
     r"""Measured linear rate: the geometric mean of :math:`e_{k+1}/e_k` over the second half
     (or from ``start``) of a positive sequence ``errors`` ``(n,)`` -- :math:`(e_{n-1}/e_s)^{1/(n-1-s)}`.
     Entries at or below 1e-30 (underflow) are dropped from the end first."""
-    e = jnp.asarray(errors, dtype=jnp.result_type(float))
+    e = np.asarray(errors, dtype=np.float32)   # NumPy: eager jnp compiles XLA kernels for every new length
     if e.ndim != 1 or e.shape[0] < 3:
         raise ValueError(f"errors must be a 1-D array of length >= 3, got shape {tuple(e.shape)}")
-    good = int(jnp.sum(jnp.cumprod(e > 1e-30)))
+    good = int(np.sum(np.cumprod(e > 1e-30)))
     if good < 3:
         raise ValueError("errors must be positive for at least 3 entries")
     e = e[:good]
@@ -746,11 +746,11 @@ def heavy_ball_rate(learning_rate: float, beta: float, eigenvalues: Any) -> floa
     """
     positive("learning_rate", learning_rate)
     _range01("beta", beta)
-    lam = finite_array("eigenvalues", eigenvalues, ndim=1)
-    a = 1.0 + beta - learning_rate * lam
-    disc = (a * a - 4.0 * beta).astype(jnp.complex64)
-    r = jnp.maximum(jnp.abs((a + jnp.sqrt(disc)) / 2), jnp.abs((a - jnp.sqrt(disc)) / 2))
-    return float(jnp.max(r))
+    lam = np.asarray(finite_array("eigenvalues", eigenvalues, ndim=1))   # NumPy below: no XLA compilation per call
+    a = np.float32(1.0 + beta - learning_rate * lam)
+    disc = (a * a - 4.0 * beta).astype(np.complex64)
+    r = np.maximum(np.abs((a + np.sqrt(disc)) / 2), np.abs((a - np.sqrt(disc)) / 2))
+    return float(np.max(r))
 
 
 @functools.partial(jax.jit, static_argnames=("name", "loss", "n_steps"))
@@ -786,7 +786,7 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     f = lambda v: jnp.asarray(v, jnp.result_type(float))
     out = _noisy(name, loss, p0, key, f(sigma), n_steps, f(learning_rate), {k: f(v) for k, v in hyper.items()},
                  tuple(f(a) for a in args))
-    if not bool(jnp.all(jnp.isfinite(out[0]))):
+    if not np.isfinite(np.asarray(out[0])).all():   # on the host: no XLA compilation per shape
         raise _DivergenceError("the run diverged (non-finite iterates); lower learning_rate")
     return out
 

@@ -467,7 +467,7 @@ def trajectories(
         )
         # rows of this chunk are the iterates t0 + 1 .. t0 + n_valid; keep those with index % every == 0
         first = (-(t0 + 1)) % every
-        pieces.append(np.asarray(xs[first: min(CHUNK, n_steps - t0): every]))
+        pieces.append(np.asarray(xs)[first: min(CHUNK, n_steps - t0): every])   # sliced on the host: no compilation
     diverged = ~np.asarray(alive)
     _report(diverged, np.asarray(div_at), on_divergence)
     return Trajectories(np.concatenate(pieces), diverged, np.asarray(div_at))

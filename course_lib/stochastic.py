@@ -217,10 +217,19 @@ def make_problem(key: jax.Array, kind: str, n: int, d: int, *, reg: float = 0.0,
             logistic_regression(key, n, d, reg=reg)
         return Problem(base, jnp.asarray(ncvx, dtype=base.features.dtype))
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
+    scales = None if scales is None else _checks.finite_array("scales", scales, ndim=1, last=d)
+    A, b = _make_data(key, scales, jnp.asarray(noise, jnp.float32), n, d, kind, bool(normalize))
+    base = FiniteSum(A, b, jnp.asarray(reg, dtype=A.dtype), kind)
+    return Problem(base, jnp.asarray(ncvx, dtype=A.dtype))
+
+
+@partial(jax.jit, static_argnames=("n", "d", "kind", "normalize"))
+def _make_data(key, scales, noise, n, d, kind, normalize):
+    # one compiled call (a sequence of eager operations compiled one XLA kernel each per new shape)
     k1, k2, k3 = jax.random.split(key, 3)
     A = jax.random.normal(k1, (n, d))
     if scales is not None:
-        A = A * _checks.finite_array("scales", scales, ndim=1, last=d)
+        A = A * scales
     if normalize:
         A = A / jnp.linalg.norm(A, axis=1, keepdims=True)
     x_star = jax.random.normal(k2, (d,)) / jnp.sqrt(jnp.mean(jnp.sum(A**2, axis=1)))
@@ -229,8 +238,7 @@ def make_problem(key: jax.Array, kind: str, n: int, d: int, *, reg: float = 0.0,
         b = p + noise * jax.random.normal(k3, (n,))
     else:
         b = jnp.where(jax.random.uniform(k3, (n,)) < jax.nn.sigmoid(2.0 * p), 1.0, -1.0)
-    base = FiniteSum(A, b, jnp.asarray(reg, dtype=A.dtype), kind)
-    return Problem(base, jnp.asarray(ncvx, dtype=A.dtype))
+    return A, b
 
 
 @partial(jax.jit, static_argnames=("batch_max", "n_draws", "replacement"))
@@ -319,7 +327,7 @@ class Run(NamedTuple):
 
 
 def _check_run(name: str, thetas: jax.Array) -> jax.Array:
-    if not bool(jnp.all(jnp.isfinite(thetas))):
+    if not np.isfinite(np.asarray(thetas)).all():   # on the host: no XLA compilation per shape
         raise _DivergenceError(f"{name} diverged: the iterates became infinite or NaN; use a smaller step")
     return thetas
 
@@ -411,6 +419,15 @@ def _sgd(problem, theta0, key, step, batch, power, offset, noise_std, n_records,
     return _stack(theta0, thetas)
 
 
+@partial(jax.jit, static_argnames=("n_records", "batch_max", "replacement", "n_runs"))
+def _sgd_runs(problem, theta0, key, step, batch, power, offset, noise_std, n_records, record_every, batch_max,
+              replacement, n_runs):
+    # the keys are split inside the compiled call: one compilation per shape, not three
+    run = partial(_sgd, problem, theta0, n_records=n_records, record_every=record_every, batch_max=batch_max,
+                  replacement=replacement)
+    return jax.vmap(lambda k: run(k, step, batch, power, offset, noise_std))(jax.random.split(key, n_runs))
+
+
 def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int, record_every: int = 1,
         batch: int = 1, batch_max: int | None = None, replacement: bool = True, power: float = 0.0,
         offset: float = 1.0, noise: float = 0.0, n_runs: int | None = None) -> Run:
@@ -455,8 +472,9 @@ def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
     if n_runs is None:
         thetas = run(key, *args)
     else:
-        keys = jax.random.split(key, _checks.positive_int("n_runs", n_runs))
-        thetas = jax.vmap(lambda k: run(k, *args))(keys)
+        thetas = _sgd_runs(problem, theta0, key, *args, n_records=n_records, record_every=jnp.asarray(record_every),
+                           batch_max=batch_max, replacement=bool(replacement),
+                           n_runs=_checks.positive_int("n_runs", n_runs))
     thetas = _check_run("sgd", thetas)
     steps = np.arange(n_records + 1) * record_every
     return Run(thetas, steps * batch, steps)
@@ -829,6 +847,18 @@ class GradCurve(NamedTuple):
     gap: float
 
 
+_VAR_CHUNK = 256   # iterates per block in _curve_stats: bounds the (block, n, d) per-example gradients
+
+
+@partial(jax.jit, static_argnames=("stride",))
+def _curve_stats(problem, thetas, theta0, stride):
+    # squared gradient norms of every iterate, the largest sigma^2(theta) over a subsample of them
+    # (in blocks: all at once was a (iterates, n, d) temporary of 200 MB), and J(theta0)
+    sub = thetas[:, ::stride].reshape(-1, thetas.shape[-1])
+    var = jax.lax.map(problem.variance, sub, batch_size=_VAR_CHUNK)
+    return _grad_sq(problem, thetas), jnp.max(var), problem.value(theta0)
+
+
 def sgd_grad_curve(problem: Problem, theta0, key: jax.Array, *, step: float, n_steps: int, n_runs: int,
                    j_star: float, batch: int = 1, batch_max: int | None = None, noise: float = 0.0,
                    record_every: int = 1) -> GradCurve:
@@ -841,11 +871,11 @@ def sgd_grad_curve(problem: Problem, theta0, key: jax.Array, *, step: float, n_s
         raise ValueError(f"n_steps must be a multiple of record_every, got {n_steps} and {record_every}")
     run = sgd(problem, theta0, key, step=step, n_records=n_steps // record_every, record_every=record_every,
               batch=batch, batch_max=batch_max, noise=noise, n_runs=n_runs)
-    g2 = np.asarray(grad_norms(problem, run.thetas), dtype=np.float64).mean(0)
-    sub = run.thetas[:, :: max(1, run.thetas.shape[1] // 20)].reshape(-1, problem.dim)
-    var = float(jnp.max(jax.vmap(problem.variance)(sub)))
-    sigma2 = var / batch + noise**2 * problem.dim
-    gap = float(problem.value(jnp.asarray(theta0))) - float(j_star)
+    g2, var, value0 = _curve_stats(problem, run.thetas, jnp.asarray(theta0, run.thetas.dtype),
+                                   max(1, run.thetas.shape[1] // 20))
+    g2 = np.asarray(g2, dtype=np.float64).mean(0)
+    sigma2 = float(var) / batch + noise**2 * problem.dim
+    gap = float(value0) - float(j_star)
     k = run.steps.astype(float)
     avg = np.cumsum(g2) / np.arange(1, len(g2) + 1)
     return GradCurve(k, g2, np.minimum.accumulate(g2), avg, nonconvex_bound(k, gap, problem.L, step, sigma2),
@@ -959,6 +989,11 @@ def replacement_comparison(problem: Problem, theta_star, key: jax.Array, *, step
     return ReplacementRuns(np.arange(n_epochs + 1), dist[True], dist[False])
 
 
+@jax.jit
+def _mean_sq_example_grads(problem, theta):
+    return jnp.mean(jnp.sum(problem.example_grads(theta) ** 2, axis=1))
+
+
 def distance_floor(problem: Problem, theta_star, step, replacement: bool = True):
     r"""Upper bound on the stationary :math:`\mathbb E\|\theta-\theta^\star\|^2` of constant-step SGD (batch 1)
     on a strongly convex :class:`Problem`, with :math:`\sigma_\star^2 = \frac1n\sum_i\|\nabla J_i(\theta^\star)\|^2`:
@@ -975,7 +1010,7 @@ def distance_floor(problem: Problem, theta_star, step, replacement: bool = True)
     a = np.asarray(step, dtype=float)
     if np.any(a <= 0):
         raise ValueError(f"step must be positive, got {step!r}")
-    s2 = float(jnp.mean(jnp.sum(problem.example_grads(ts.astype(problem.base.features.dtype)) ** 2, axis=1)))
+    s2 = float(_mean_sq_example_grads(problem, ts.astype(problem.base.features.dtype)))
     if replacement:
         return 2.0 * a * s2 / problem.mu
     lam = float(problem.base.reg)

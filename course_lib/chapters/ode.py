@@ -221,7 +221,7 @@ def tracking_study(
     out = []
     for i in range(steps.shape[0]):
         xs = _sa(field, jax.random.fold_in(key, i), x0, steps[i], jnp.asarray(sigma, x0.dtype), n_chains)
-        out.append(float(jnp.mean(tracking_error(xs, _flow_at(field, x0, steps[i], 4)))))
+        out.append(float(np.mean(np.asarray(tracking_error(xs, _flow_at(field, x0, steps[i], 4))))))
     return np.array(out)
 
 
@@ -236,8 +236,9 @@ def window_study(
     starts = _checks.finite_array("starts", starts, ndim=1)
     xs = stochastic_approximation(key, field, x0, steps, sigma, n_chains)
     window_errors(field, xs[:, 0], steps, starts[:1], horizon)  # validates the arguments
-    if float(jnp.max(starts)) + float(horizon) > float(jnp.sum(steps)):
-        raise ValueError(f"starts + horizon must stay within the run's time span [0, {float(jnp.sum(steps)):.4g}]")
+    span = float(np.sum(np.asarray(steps)))   # NumPy checks: no XLA compilation per shape
+    if float(np.max(np.asarray(starts))) + float(horizon) > span:
+        raise ValueError(f"starts + horizon must stay within the run's time span [0, {span:.4g}]")
     errs, a = jax.vmap(lambda x: _windows(field, x, steps, starts, jnp.asarray(horizon, xs.dtype), 2))(
         jnp.swapaxes(xs, 0, 1))
     return np.asarray(jnp.mean(errs, axis=0), dtype=float), np.asarray(a[0], dtype=float)
@@ -266,7 +267,7 @@ def heavy_ball_study(field: Field, x0: Any, delta: float, horizon: float, step_s
         _, beta = heavy_ball_scaling(float(ai), delta)
         xs = _finite(_hb(field, x0, jnp.asarray(ai, x0.dtype), jnp.asarray(beta, x0.dtype), n_max, n), "the heavy ball")
         ref = interpolate(ts, ys, jnp.arange(n + 1) * h)
-        out.append(float(jnp.max(jnp.linalg.norm(xs[: n + 1] - ref, axis=-1))))
+        out.append(float(np.max(np.linalg.norm(np.asarray(xs)[: n + 1] - np.asarray(ref), axis=-1))))   # NumPy: no compile per n
     return np.array(out)
 
 
