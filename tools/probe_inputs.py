@@ -4,6 +4,8 @@ Usage::
 
     python tools/probe_inputs.py [--timeout 5] [--only PREFIX] [--json out.json] [--list]
 
+(``PROBE_LIB=/path/containing/course_lib`` probes another copy, e.g. ``git archive`` of an older commit.)
+
 Valid calls come from ``tests/api_registry.py``; each argument with a kind is
 replaced in turn by the bad values of that kind (zero, negative, NaN, inf, 1e308,
 a string, None, complex, bool, a wrong shape, an empty array, an unknown option,
@@ -113,6 +115,14 @@ def run_one(name: str, index: int) -> tuple[str, str]:
 
 def worker() -> None:
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    lib = os.environ.get("PROBE_LIB")
+    if lib:  # probe another copy of course_lib (e.g. an older commit's), bypassing the editable install
+        sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")
+                            and "editable" not in getattr(f, "__name__", "")]
+        sys.path.insert(0, lib)
+        import course_lib
+
+        assert Path(course_lib.__file__).resolve().is_relative_to(Path(lib).resolve()), course_lib.__file__
     for line in sys.stdin:
         name, index = line.split("\t")
         try:
