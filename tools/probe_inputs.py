@@ -123,6 +123,10 @@ def worker() -> None:
         import course_lib
 
         assert Path(course_lib.__file__).resolve().is_relative_to(Path(lib).resolve()), course_lib.__file__
+    # answers go to a private copy of stdout; whatever the library prints goes to stderr
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     for line in sys.stdin:
         name, index = line.split("\t")
         try:
@@ -131,8 +135,8 @@ def worker() -> None:
             cls, msg = "crash", "MemoryError"
         except BaseException as exc:  # noqa: BLE001 -- e.g. a failure in the registry itself
             cls, msg = "crash", f"probe error {type(exc).__name__}: {exc}"[:200]
-        sys.stdout.write(json.dumps([cls, msg]) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps([cls, msg]) + "\n")
+        answers.flush()
 
 
 class Worker:
