@@ -16,10 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["positive", "nonnegative", "real", "in_range", "finite_array", "last_axis", "one_of", "positive_int",
-           "nonnegative_int", "prng_key", "is_callable", "work_size", "MAX_WORK", "MAX_RECORD_BYTES"]
+           "nonnegative_int", "prng_key", "real_array", "is_callable", "work_size", "MAX_WORK", "MAX_PYTHON_STEPS", "MAX_RECORD_BYTES"]
 
 MAX_WORK = 2 * 10**9
 """Default budget of a call, in scalar updates (steps x chains x state size): about a minute of CPU."""
+
+MAX_PYTHON_STEPS = 10**6
+"""Default budget of a call that loops in Python (one dispatch per step)."""
 
 MAX_RECORD_BYTES = 2 * 2**30
 """Default budget of the arrays a call records (2 GiB)."""
@@ -204,6 +207,27 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None, last: int | 
         raise ValueError(f"{name} must have last axis of size {last}, got shape {tuple(arr.shape)}")
     if not _is_tracer(arr) and not bool(jnp.all(jnp.isfinite(arr))):
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+    return arr
+
+
+def real_array(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> np.ndarray:
+    """A float64 NumPy array of finite reals (a scalar or an array, for formulas that broadcast), in a range.
+
+    Refuses complex, bool, strings, None, empty arrays, NaN/inf, and values outside
+    the interval from ``low`` to ``high`` (open ends as flagged), naming ``name``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a real number or array, got the bool {value!r}")
+    arr = np.asarray(finite_array(name, value), dtype=np.float64)
+    bad_low = low is not None and np.any(arr <= low if low_open else arr < low)
+    bad_high = high is not None and np.any(arr >= high if high_open else arr > high)
+    if bad_low or bad_high:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        interval = f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+        shown = arr if arr.size <= 6 else f"an array with values from {arr.min():g} to {arr.max():g}"
+        raise ValueError(f"{name} must lie in {interval}, got {shown}")
     return arr
 
 

@@ -169,6 +169,20 @@ class FiniteSum:
     reg: jax.Array
     kind: str = dataclasses.field(metadata=dict(static=True), default="least_squares")
 
+    def __post_init__(self) -> None:
+        # checked on construction; leaves are left alone when JAX rebuilds the pytree (tracers, placeholders)
+        _checks.one_of("kind", self.kind, ("least_squares", "logistic"))
+        F, b = self.features, self.targets
+        if isinstance(F, (np.ndarray, jax.Array)) and isinstance(b, (np.ndarray, jax.Array)) and not (
+                isinstance(F, jax.core.Tracer) or isinstance(b, jax.core.Tracer)):
+            F = _checks.finite_array("features", F, ndim=2)
+            _checks.finite_array("targets", b, ndim=1)
+            if b.shape[0] != F.shape[0]:
+                raise ValueError(f"targets must have shape ({F.shape[0]},) (one per row of features), "
+                                 f"got shape {tuple(b.shape)}")
+            if not isinstance(self.reg, jax.core.Tracer) and isinstance(self.reg, (int, float, np.ndarray, jax.Array)):
+                _checks.nonnegative("reg", self.reg)
+
     @property
     def n(self) -> int:
         """Number of terms of the sum."""

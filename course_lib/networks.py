@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import optimizers as _opt
+from . import _checks
 from ._checks import nonnegative, one_of, positive, positive_int
 
 __all__ = [
@@ -142,13 +143,29 @@ def apply_mlp(params: dict, bn_state: dict, X: jax.Array, *, train: bool = False
     return logits, new_state
 
 
+def _check_logits_labels(logits: Any, y: Any) -> None:
+    """``logits`` ``(n, k)`` finite reals, ``y`` ``(n,)`` integer labels in ``0..k-1`` (skipped under tracing)."""
+    if isinstance(logits, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+        return
+    z = _checks.finite_array("logits", logits, ndim=2)
+    labels = np.asarray(y) if not isinstance(y, (str, bytes)) and y is not None else None
+    if labels is None or labels.dtype.kind not in "iu" or labels.shape != (z.shape[0],):
+        shown = y if labels is None else f"dtype {labels.dtype}, shape {labels.shape}"
+        raise ValueError(f"y must be integer class labels of shape ({z.shape[0]},) (one per row of logits), got {shown}")
+    if labels.size and (labels.min() < 0 or labels.max() >= z.shape[1]):
+        raise ValueError(f"y must hold labels in 0..{z.shape[1] - 1} (logits has {z.shape[1]} columns), "
+                         f"got values from {labels.min()} to {labels.max()}")
+
+
 def cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
     r"""Mean cross-entropy :math:`\frac1n\sum_i -\log \operatorname{softmax}(\text{logits}_i)_{y_i}`."""
+    _check_logits_labels(logits, y)
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
 
 
 def accuracy(logits: jax.Array, y: jax.Array) -> jax.Array:
     """Fraction of rows of ``logits`` whose argmax is the label ``y``."""
+    _check_logits_labels(logits, y)
     return jnp.mean(jnp.argmax(logits, axis=1) == y)
 
 

@@ -398,6 +398,11 @@ def subgradient_method(
     v_last, _ = oracle(w_last)
     iterates = jnp.concatenate([ws, w_last[None]])
     values = jnp.concatenate([vals, jnp.asarray(v_last, dtype=w0.dtype)[None]])
+    if not isinstance(iterates, jax.core.Tracer):  # the one divergence policy: a single path raises
+        from .divergence import DEFAULT_RADIUS, check
+
+        check(iterates, "subgradient_method (reduce the steps)", DEFAULT_RADIUS * (1.0 + float(jnp.max(jnp.abs(w0)))))
+        check(values, "subgradient_method's values (reduce the steps)", float("inf"))
     return SubgradientRun(iterates, values, norms)
 
 

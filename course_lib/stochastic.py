@@ -272,6 +272,8 @@ def reference_solution(problem: Problem, tol: float = 1e-13, max_iter: int = 100
     :math:`\|\nabla J\| \le` ``tol``.  Raises ``ValueError`` for a nonconvex problem
     or when Newton does not converge.
     """
+    _checks.positive("tol", tol)
+    max_iter = _checks.positive_int("max_iter", max_iter)
     if float(problem.ncvx) != 0.0:
         raise ValueError("reference_solution needs a convex problem (ncvx = 0)")
     A = np.asarray(problem.base.features, dtype=np.float64)

@@ -332,8 +332,15 @@ def linearized_losses(G: Any, r0: Any, step: float, n_steps: int) -> jax.Array:
     n_steps = _checks.positive_int("n_steps", n_steps)
     lam, U = jnp.linalg.eigh(G)
     c = U.T @ r0
+    _checks.work_size(f"linearized_losses(n_steps={n_steps}) with {r0.shape[0]} residuals", steps=n_steps + 1,
+                      size=r0.shape[0], record_bytes=8.0 * (n_steps + 1) * r0.shape[0])
     k = jnp.arange(n_steps + 1)[:, None]
-    return 0.5 * jnp.sum(c**2 * (1 - step * lam) ** (2 * k), axis=1)
+    losses = 0.5 * jnp.sum(c**2 * (1 - step * lam) ** (2 * k), axis=1)
+    from .divergence import DEFAULT_RADIUS, check
+
+    check(jnp.sqrt(2.0 * losses), f"linearized_losses (step > 2/lambda_max(G) = {2.0 / float(lam[-1]):.3g}?)",
+          DEFAULT_RADIUS * (1.0 + float(jnp.linalg.norm(r0))))
+    return losses
 
 
 def linear_rate_bound(J0: float, lam_min: float, step: float, n_steps: int) -> jax.Array:
@@ -522,7 +529,8 @@ def _flow_scan(params, X, y, alpha, mask, dt, n_records, every):
 
 
 def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, alpha: float = 1.0,
-                  dt: float = 0.05, t_max: float = 20.0, n_records: int = 100) -> FlowRun:
+                  dt: float = 0.05, t_max: float = 20.0, n_records: int = 100,
+                  max_work: float | None = None) -> FlowRun:
     r"""Gradient flow of the particles :math:`(\eta_j, w_j)` (explicit Euler, step ``dt``) up to ``t_max``.
 
     Risk :math:`R(\theta)=\frac1{2n}\sum_i(h_\theta(x_i)-y_i)^2` with
@@ -537,6 +545,8 @@ def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, a
     others are masked.  ``width`` and ``alpha`` are traced, so a slider on them
     does not recompile.  Records ``n_records`` states, evenly spaced in time
     (the initial state first).  Raises ``FloatingPointError`` if the run diverges.
+    A run longer than the work budget (``t_max / dt`` steps x particles x samples over
+    :data:`course_lib._checks.MAX_WORK`) is refused up front; ``max_work`` raises the budget.
     """
     params = _check_params(params)
     M = params.eta.shape[0]
@@ -551,6 +561,9 @@ def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, a
     n_records = _checks.positive_int("n_records", n_records)
     if n_records < 2:
         raise ValueError(f"n_records must be >= 2 (start and end), got {n_records}")
+    _checks.work_size(f"particle_flow(dt={dt}, t_max={t_max})", steps=float(t_max) / float(dt),
+                      size=params.W.size * X.shape[0], max_work=max_work,
+                      how=f"pass max_work={float(t_max) / float(dt) * params.W.size * X.shape[0]:.1e} to run it anyway")
     every = max(1, int(round(t_max / dt / (n_records - 1))))
     path, losses = _flow_scan(params, X, y, jnp.float32(alpha), mask, jnp.float32(dt), n_records - 1, every)
     eta = jnp.concatenate([params.eta[None], path.eta])

@@ -199,7 +199,7 @@ _e("gradient_domination.gd_rate", lambda: dict(c=0.5, L=2.0, step=0.1), c="pos",
 _e("gradient_domination.flow_bound", lambda: dict(c=0.5, t=np.linspace(0, 1, 5), J0=1.0), c="pos", t="array",
    J0="nonneg")
 _e("gradient_domination.lojasiewicz_length_bound", lambda: dict(f0=1.0, c=0.5, q=0.5), f0="nonneg", c="pos", q="unit")
-_e("gradient_domination.lojasiewicz_flow_bound", lambda: dict(f0=1.0, c=0.5, q=0.5, t=np.linspace(0, 1, 5)),
+_e("gradient_domination.lojasiewicz_flow_bound", lambda: dict(f0=1.0, c=0.5, q=0.75, t=np.linspace(0, 1, 5)),
    f0="nonneg", c="pos", q="unit", t="array")
 _e("gradient_domination.sgd_interpolation_rate", lambda: dict(lam=0.5, L=2.0, step=0.1), lam="pos", L="pos",
    step="pos")

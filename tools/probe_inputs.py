@@ -16,7 +16,8 @@ function-specific bad values of the entry.  Each call is classified as
 * ``ok``      -- an extreme but legal value (1e308) that returned a finite result or flagged a divergence;
 * ``unclear`` -- any other exception (a deep JAX/NumPy message, a message naming another argument);
 * ``silent``  -- the call returned (a NaN/inf or a plausible wrong answer);
-* ``hang``    -- no answer within ``--timeout`` seconds (the worker process is killed and restarted);
+* ``hang``    -- no answer within ``--timeout`` seconds of CPU time (or 12 x that of wall time, at least
+  a minute; the worker process is killed and restarted);
 * ``crash``   -- the worker died (out of memory, segfault) or raised MemoryError.
 
 The calls run in a worker subprocess, so a hang or a crash does not stop the probe.
@@ -147,11 +148,25 @@ class Worker:
     def call(self, name: str, index: int, timeout: float):
         self.proc.stdin.write(f"{name}\t{index}\n")
         self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            return None
+        # the machine may be shared: a hang is `timeout` seconds of the worker's CPU time
+        # (or 12 x timeout of wall time, at least a minute), not of wall time alone
+        cpu0, t0 = self.cpu(), time.time()
+        while True:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if ready:
+                break
+            if self.cpu() - cpu0 > timeout or time.time() - t0 > max(60.0, 12 * timeout):
+                return None
         line = self.proc.stdout.readline()
         return json.loads(line) if line else ("crash", "worker died")
+
+    def cpu(self) -> float:
+        """User + system CPU seconds of the worker so far (Linux /proc; wall-clock fallback)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return time.time()
 
     def kill(self):
         self.proc.kill()
@@ -160,7 +175,7 @@ class Worker:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds per call before it counts as a hang")
+    p.add_argument("--timeout", type=float, default=5.0, help="CPU seconds per call before it counts as a hang")
     p.add_argument("--only", default=None, help="probe only functions whose name starts with this")
     p.add_argument("--json", default=None, help="write every call's class to this file")
     p.add_argument("--list", action="store_true", help="print every call's class")
@@ -177,15 +192,17 @@ def main(argv=None) -> int:
     t0 = time.time()
     for name, index, arg, value, must in calls:
         # the first call of a function pays imports and compilation: give it a longer allowance
-        timeout = a.timeout if name in warmed else max(a.timeout, 60.0)
+        timeout = a.timeout if name in warmed else max(a.timeout, 30.0)
         warmed.add(name)
         res = w.call(name, index, timeout)
         if res is None:
             w.kill()
             res = ("hang", f"no answer in {timeout:g} s")
             w = Worker()
+            warmed.clear()  # a fresh worker pays imports and compilation again
         elif res[0] == "crash" and w.proc.poll() is not None:
             w = Worker()
+            warmed.clear()
         cls, msg = res
         counts[cls] += 1
         rows.append(dict(function=name, arg=arg, value=value, must_raise=must, cls=cls, msg=msg))
