@@ -99,14 +99,14 @@ def _integer(name: str, value: Any, what: str) -> int:
     except TypeError:
         pass
     if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
-        return int(value)  # 1e4 typed for 10000
+        raise ValueError(f"{name} must be {what}, got the float {value!r}; pass int({value!r}) = {int(value)}")
     if isinstance(value, (float, np.floating)) and math.isfinite(value):
         raise ValueError(f"{name} must be {what} (a whole number, it counts something), got {value!r}")
     raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 def positive_int(name: str, value: Any) -> int:
-    """Check that ``value`` is an integer >= 1 (an integral float such as ``1e4`` is accepted); return ``int``."""
+    """Check that ``value`` is an integer >= 1 (not a float, even ``1e4``: the message says how); return ``int``."""
     v = _integer(name, value, "a positive integer")
     if v < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")

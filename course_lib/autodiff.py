@@ -50,6 +50,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import _checks
+
 __all__ = [
     "Counts",
     "Dual",
@@ -1021,6 +1023,7 @@ def deep_tanh_loss(params: Sequence[Any], X: Any, y: Any) -> Any:
 
 def deep_tanh_params(key: Any, depth: int, width: int = 64, d_in: int = 16) -> list[Any]:
     """Random parameters of :func:`deep_tanh_loss` with ``depth`` hidden layers (scaled normal entries)."""
+    _checks.prng_key("key", key, batched=True)
     import jax
 
     depth = _positive_int("depth", depth)
@@ -1041,6 +1044,7 @@ def gradient_flop_ratio(key: Any, depths: Sequence[int], *, m: int = 256, width:
     standard normal inputs in :math:`\mathbb{R}^{d_\mathrm{in}}`, labels
     :math:`\sin(x_1)`.  Returns an array of shape ``(len(depths),)``.
     """
+    _checks.prng_key("key", key, batched=True)
     import jax
     import jax.numpy as jnp
 

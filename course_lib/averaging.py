@@ -333,6 +333,7 @@ def perturbed_gd(
     after every ``every`` steps, ``(n_steps // every + 1, n, d)`` (row 0 is ``x0``).
     ``step`` and ``sigma`` are traced (no recompilation when they change).
     """
+    _checks.prng_key("key", key, batched=True)
     X0 = _checks.finite_array("x0", x0, ndim=2)
     _checks.positive("step", step)
     _checks.nonnegative("sigma", sigma)

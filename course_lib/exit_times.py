@@ -235,6 +235,7 @@ def hitting_time_sweep(
     The step is a traced argument: one compilation per batch size, not per
     :math:`\eta`.  Diverged chains are counted in ``n_diverged`` (and warned about).
     """
+    _checks.prng_key("key", key, batched=True)
     import time
 
     from . import simulate
@@ -340,6 +341,7 @@ def fractional_noise(key: jax.Array, hurst: float, n_steps: int, shape: tuple[in
     with :math:`A, B` i.i.d. standard normal has exactly the covariance
     :math:`\gamma`.  Every entry of ``shape`` (e.g. ``(n_chains, d)``) gets its own sequence.
     """
+    _checks.prng_key("key", key, batched=True)
     n_steps = _checks.positive_int("n_steps", n_steps)
     shape = tuple(_checks.positive_int("shape", s) for s in shape)
     gam = fbm_autocovariance(hurst, n_steps + 1)
@@ -364,6 +366,7 @@ def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...
     :math:`\nu \le 10`, :math:`T = Z_0/\sqrt{(Z_1^2+\dots+Z_\nu^2)/\nu}` with i.i.d. standard
     normal :math:`Z_k` (exact, and much faster on CPU than ``jax.random.t``'s gamma sampler).
     """
+    _checks.prng_key("key", key, batched=True)
     if not float(df) > 2.0:
         raise ValueError(f"df must be > 2 so that the variance is finite, got {df!r}")
     n_steps = _checks.positive_int("n_steps", n_steps)

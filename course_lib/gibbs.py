@@ -158,6 +158,7 @@ def sample_grid(key: jax.Array, probs: Any, edges: Sequence[Any], n: int) -> jax
     ``probs``: ``(n_x, n_y)`` summing to one (e.g. :func:`gibbs_density`);
     ``edges``: the two edge arrays.  Returns ``(n, 2)`` float32.
     """
+    _checks.prng_key("key", key, batched=True)
     P = np.asarray(probs, dtype=float)
     n = _checks.positive_int("n", n)
     if P.ndim != 2 or (P < 0).any() or not np.isclose(P.sum(), 1.0):
@@ -232,6 +233,7 @@ def compare_with_gibbs(
     invariant.  ``burn_in`` defaults to ``n_steps // 4``.  Traced step and
     noise level: no recompilation across calls with the same sizes.
     """
+    _checks.prng_key("key", key, batched=True)
     from . import noise as noise_mod
     from . import simulate
 

@@ -455,6 +455,7 @@ def sgd_least_squares(A: Any, b: Any, theta0: Any, step: Any, n_steps: int, key:
     :math:`J(\theta_k)`, shape ``(n_runs, n_steps + 1)``.  Raises ``ValueError``
     if a run diverges.
     """
+    _checks.prng_key("key", key, batched=True)
     A = _checks.finite_array("A", A, ndim=2)
     b = _checks.finite_array("b", b, ndim=1)
     theta0 = _checks.finite_array("theta0", theta0, ndim=1)

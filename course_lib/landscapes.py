@@ -224,6 +224,7 @@ def least_squares(key: jax.Array, n: int, d: int, noise: float = 0.1, reg: float
     Rows :math:`a_i \sim \mathcal N(0, I_d)`, :math:`x^\star \sim \mathcal N(0, I_d/d)`,
     :math:`\varepsilon_i \sim \mathcal N(0, \text{noise}^2)`.
     """
+    _checks.prng_key("key", key, batched=True)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("noise", noise)
     _checks.nonnegative("reg", reg)
@@ -238,6 +239,7 @@ def logistic_regression(key: jax.Array, n: int, d: int, reg: float = 0.0) -> Fin
     r"""Generated logistic regression: labels :math:`b_i = \pm 1` drawn with
     :math:`P(b_i = 1) = 1/(1 + e^{-a_i^\top x^\star})`, :math:`a_i \sim \mathcal N(0, I_d)`.
     """
+    _checks.prng_key("key", key, batched=True)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("reg", reg)
     k1, k2, k3 = jax.random.split(key, 3)

@@ -241,6 +241,7 @@ def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[
     (needed by ``power_law``; for ``minibatch`` it must be the finite sum).
     Traceable: call it inside ``jit``/``scan``.
     """
+    _checks.prng_key("key", key, batched=True)
     return apply(noise, draw(noise, key, 0, X.shape, X.dtype), X, objective)
 
 
@@ -261,6 +262,7 @@ def draw(noise: NoiseModel, key: jax.Array, t: jax.Array | int, shape: tuple[int
     chains along the last axis) gives the same numbers transposed, chains last.
     Traceable; ``t`` may be traced.
     """
+    _checks.prng_key("key", key, batched=True)
     if noise.kind == "given":
         G = noise.increments
         if G.shape[1:] != tuple(shape):

@@ -295,6 +295,7 @@ def stochastic_approximation(
     :func:`course_lib.simulate.trajectories` (with :class:`course_lib.simulate.Field`);
     raises :class:`DivergenceError` if a chain leaves the domain.
     """
+    _checks.prng_key("key", key, batched=True)
     field = _field("field", field)
     x0 = _point("x0", x0)
     steps = _steps(steps)
@@ -501,6 +502,7 @@ def euler_maruyama(
     :class:`course_lib.simulate.Field` and step :math:`\Delta t`), like
     :func:`stochastic_approximation`.
     """
+    _checks.prng_key("key", key, batched=True)
     field = _field("field", field)
     x0 = _point("x0", x0)
     _checks.positive("eta", eta)

@@ -722,6 +722,7 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     diagonal preconditioner the effective step of coordinate :math:`i` is
     ``-updates / grads``.  ``sigma``, ``learning_rate`` and ``hyper`` are traced.
     """
+    _checks.prng_key("key", key, batched=True)
     one_of("name", name, tuple(OPTIMIZERS))
     n_steps = positive_int("n_steps", n_steps)
     nonnegative("sigma", sigma)

@@ -209,6 +209,7 @@ def make_problem(key: jax.Array, kind: str, n: int, d: int, *, reg: float = 0.0,
     :math:`1` (least squares) or :math:`1/4` (logistic) plus the regularisers, and the condition number
     :math:`\kappa = L_{\max}/\mu` is set by ``reg``.  Targets are generated from the final features.
     """
+    _checks.prng_key("key", key, batched=True)
     _checks.one_of("kind", kind, ("least_squares", "logistic"))
     _checks.nonnegative("ncvx", ncvx)
     _checks.nonnegative("reg", reg)
@@ -254,6 +255,7 @@ def minibatch_gradients(problem: Problem, theta, key: jax.Array, *, batch: int, 
 
     ``batch`` is traced when ``batch_max`` (static, ``batch <= batch_max <= n``; default ``batch``) is
     given: a sweep over batch sizes with one ``batch_max`` compiles once per ``replacement``."""
+    _checks.prng_key("key", key, batched=True)
     theta = _start(problem, theta)
     batch = _checks.positive_int("batch", batch)
     batch_max = batch if batch_max is None else _checks.positive_int("batch_max", batch_max)
@@ -323,7 +325,10 @@ class Run(NamedTuple):
 def _check_run(name: str, thetas: jax.Array) -> jax.Array:
     if not bool(jnp.all(jnp.isfinite(thetas))):
         raise _DivergenceError(f"{name} diverged: the iterates became infinite or NaN; use a smaller step")
-    return thetas
+    from .divergence import DEFAULT_RADIUS, check  # the one policy: a norm beyond the radius diverged too
+
+    return check(thetas, f"{name} (use a smaller step)", DEFAULT_RADIUS,
+                 chain_axis=None if np.ndim(thetas) <= 2 else 1)
 
 
 def _start(problem: Problem, theta0) -> jax.Array:
@@ -332,8 +337,12 @@ def _start(problem: Problem, theta0) -> jax.Array:
     return _checks.finite_array("theta0", theta0, ndim=1, last=problem.dim)
 
 
-def _records(n_records: int, record_every: int) -> tuple[int, int]:
-    return _checks.positive_int("n_records", n_records), _checks.positive_int("record_every", record_every)
+def _records(n_records: int, record_every: int, dim: int = 1) -> tuple[int, int]:
+    n_records = _checks.positive_int("n_records", n_records)
+    record_every = _checks.positive_int("record_every", record_every)
+    _checks.work_size(f"n_records={n_records} x record_every={record_every} steps in dimension {dim}",
+                      steps=n_records * record_every, size=dim, record_bytes=8.0 * n_records * dim)
+    return n_records, record_every
 
 
 def _stack(theta0: jax.Array, thetas: jax.Array) -> jax.Array:
@@ -363,7 +372,7 @@ def gd(problem: Problem, theta0, *, step: float, n_records: int, record_every: i
     """
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     thetas = _check_run("gd", _gd(problem, theta0, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every)))
     steps = np.arange(n_records + 1) * record_every
     return Run(thetas, steps * problem.n, steps)
@@ -439,9 +448,10 @@ def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
 
     Counts ``batch`` evaluations per step.
     """
+    _checks.prng_key("key", key, batched=True)
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     batch = _checks.positive_int("batch", batch)
     batch_max = batch if batch_max is None else _checks.positive_int("batch_max", batch_max)
     if batch > batch_max or batch_max > problem.n:
@@ -498,7 +508,7 @@ def _sag_saga(problem, theta0, key, step, n_records, record_every, saga):
 def _incremental(name: str, problem, theta0, key, step, n_records, record_every, saga: bool) -> Run:
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     thetas = _sag_saga(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every), saga)
     thetas = _check_run(name, thetas)
     steps = np.arange(n_records + 1) * record_every
@@ -511,6 +521,7 @@ def sag(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
     :math:`\theta_{k+1} = \theta_k - \alpha\frac1n\sum_i y_i`.  One evaluation per step (plus ``n`` to fill
     the table at :math:`\theta_0`).  Theory: :math:`\alpha = 1/(16L_{\max})`; :math:`1/L_{\max}` works in practice.
     """
+    _checks.prng_key("key", key, batched=True)
     return _incremental("sag", problem, theta0, key, step, n_records, record_every, saga=False)
 
 
@@ -520,6 +531,7 @@ def saga(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: in
     variance vanishes at the optimum.  One evaluation per step (plus ``n`` for the table).  Step
     :math:`1/(3L_{\max})` in theory.
     """
+    _checks.prng_key("key", key, batched=True)
     return _incremental("saga", problem, theta0, key, step, n_records, record_every, saga=True)
 
 
@@ -556,7 +568,7 @@ def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_record
     _checks.nonnegative("momentum", momentum)
     if not momentum < 1:
         raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     dt = theta0.dtype
     thetas = _check_run("nesterov", _nesterov(problem, theta0, jnp.asarray(step, dt), jnp.asarray(momentum, dt),
                                               n_records, jnp.asarray(record_every)))
@@ -596,10 +608,12 @@ def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int
     Records once per epoch; costs ``n + 2 * inner`` evaluations per epoch.  The analysis needs
     ``inner`` of order :math:`\kappa` at least, so use ``inner >= max(n, kappa)`` on ill-conditioned problems.
     """
+    _checks.prng_key("key", key, batched=True)
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
     n_epochs = _checks.positive_int("n_epochs", n_epochs)
     inner = problem.n if inner is None else _checks.positive_int("inner", inner)
+    _checks.work_size(f"svrg(n_epochs={n_epochs}, inner={inner})", steps=n_epochs * (inner + 1), size=problem.dim)
     thetas = _check_run("svrg", _svrg(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_epochs, jnp.asarray(inner)))
     epochs = np.arange(n_epochs + 1)
     return Run(thetas, epochs * (problem.n + 2 * inner), epochs * inner)
@@ -661,8 +675,9 @@ def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record
     ones; 3 per step on average for :math:`p = 1/n`), plus ``n`` at the start.  ``theta1``,
     ``theta2``, ``prob`` and ``record_every`` are traced.
     """
+    _checks.prng_key("key", key, batched=True)
     theta0 = _start(problem, theta0)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     L, mu = problem.L_max, problem.mu
     sigma = mu / L
     theta1 = min(math.sqrt(2.0 * sigma * problem.n / 3.0), 0.5) if theta1 is None else theta1
@@ -837,6 +852,7 @@ def sgd_grad_curve(problem: Problem, theta0, key: jax.Array, *, step: float, n_s
     """Run ``n_runs`` SGD chains (constant ``step``, minibatch ``batch``, extra noise ``noise``) and return
     their :class:`GradCurve`.  ``j_star`` is :math:`J^\\star` (or a lower estimate).  Every argument but
     ``n_steps``, ``n_runs``, ``batch_max`` and ``record_every`` is traced: no recompilation."""
+    _checks.prng_key("key", key, batched=True)
     n_steps = _checks.positive_int("n_steps", n_steps)
     record_every = _checks.positive_int("record_every", record_every)
     if n_steps % record_every:
@@ -870,6 +886,7 @@ def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, 
     (the classical strongly convex schedule, error :math:`O(\\kappa/k)`); ``agd`` is :func:`nesterov` with
     :math:`\\alpha = 1/L` and :math:`\\beta = (\\sqrt{L/\\mu}-1)/(\\sqrt{L/\\mu}+1)`; ``katyusha`` uses
     the default parameters of :func:`katyusha` (about 3 evaluations per step)."""
+    _checks.prng_key("key", key, batched=True)
     _checks.one_of("method", method, METHODS)
     n = problem.n
     theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
@@ -948,6 +965,7 @@ def replacement_comparison(problem: Problem, theta_star, key: jax.Array, *, step
     of ``n // batch`` steps, ``n_runs`` seeds each (the same keys for both), from ``theta0`` (zeros by
     default), and return the squared distances to ``theta_star`` at epoch ends as :class:`ReplacementRuns`.
     ``step`` and ``batch`` are traced (no recompilation when they change)."""
+    _checks.prng_key("key", key, batched=True)
     theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
     batch = _checks.positive_int("batch", batch)
     if batch > problem.n:
@@ -1009,10 +1027,17 @@ def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.
     with their own :math:`L/\mu`), in epochs.  ``kappa`` is data (a ridge value), so a new
     ``kappa`` reuses the compiled runs; a new ``n`` compiles them once.
     """
+    _checks.prng_key("key", key, batched=True)
     n = _checks.positive_int("n", n)
     if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa > 1):
         raise ValueError(f"kappa must be a number > 1, got {kappa!r}")
     _checks.positive("epochs", epochs)
+    _checks.positive("eps", eps)
+    if isinstance(methods, str) or not isinstance(methods, (tuple, list)) or not methods:
+        raise ValueError(f"methods must be a non-empty tuple of method names from {METHODS}, e.g. ('gd', 'sgd'), "
+                         f"got {methods!r}" + (f"; for one method write ({methods!r},)" if isinstance(methods, str) else ""))
+    for m in methods:
+        _checks.one_of("methods", m, METHODS)
     scales = jnp.geomspace(1.0, 1e-2, d)
     p = make_problem(key, "least_squares", n, d, scales=scales, normalize=True, reg=1.0 / (kappa - 1))
     ts = reference_solution(p)

@@ -126,6 +126,7 @@ def network(params: Params, X: Any, alpha: Any = 1.0, mask: Any = None) -> jax.A
 
 def init_gaussian(key: jax.Array, m: int, d: int) -> Params:
     r"""NTK initialisation: :math:`w_j\sim\mathcal N(0, I_d)`, :math:`\eta_j=\pm1` (fair signs)."""
+    _checks.prng_key("key", key, batched=True)
     m, d = _checks.positive_int("m", m), _checks.positive_int("d", d)
     k1, k2 = jax.random.split(key)
     return Params(jax.random.rademacher(k1, (m,), dtype=jnp.float32), jax.random.normal(k2, (m, d)))
@@ -139,6 +140,7 @@ def init_symmetric(key: jax.Array, m: int, scale: float = 1.0) -> Params:
     prefix of the units is itself a network with zero output, so narrower networks
     are masks of a wide one.  ``m`` must be even.
     """
+    _checks.prng_key("key", key, batched=True)
     m = _checks.positive_int("m", m)
     if m % 2:
         raise ValueError(f"m must be even (units come in +/- pairs), got {m}")
@@ -152,6 +154,7 @@ def init_symmetric(key: jax.Array, m: int, scale: float = 1.0) -> Params:
 
 def sphere_inputs(key: jax.Array, n: int, d: int) -> jax.Array:
     """``n`` inputs drawn uniformly on the unit sphere of :math:`\\mathbb{R}^d`, shape ``(n, d)``."""
+    _checks.prng_key("key", key, batched=True)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     Z = jax.random.normal(key, (n, d))
     return Z / jnp.linalg.norm(Z, axis=1, keepdims=True)
@@ -243,6 +246,7 @@ def lambda_min_vs_width(key: jax.Array, X: Any, widths: Any, n_seeds: int) -> np
     network is its first ``m`` units (a mask, so one compiled function serves
     every width).  Returns a NumPy array ``(len(widths), n_seeds)``.
     """
+    _checks.prng_key("key", key, batched=True)
     X = _check_inputs(X)
     n_seeds = _checks.positive_int("n_seeds", n_seeds)
     widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]
@@ -437,6 +441,7 @@ def laziness_vs_width(key: jax.Array, X: Any, y: Any, widths: Any, n_seeds: int,
     :math:`m^{-1/2}`.  Widths are masks of one network of ``max(widths)`` units
     per seed (one compilation).
     """
+    _checks.prng_key("key", key, batched=True)
     X = _check_inputs(X)
     n_seeds = _checks.positive_int("n_seeds", n_seeds)
     widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]

@@ -401,9 +401,9 @@ _e("ode.fit_order", lambda: dict(h=np.array([0.1, 0.05, 0.025]), err=np.array([0
 
 # ---------------------------------------------------------------- averaging, gibbs, exit_times, implicit_bias
 _e("averaging.running_average", lambda: dict(iterates=np.ones((4, 2))), iterates="array")
-_e("averaging.predicted_escape_steps", lambda: dict(step=0.1, sigma=0.1, lam=1.0, radius=1.0), step="pos",
-   sigma="pos", lam="pos", radius="pos")
-_e("averaging.perturbed_gd", lambda: dict(key=_key(), f=_quad, x0=np.ones(2), step=0.1, sigma=0.1, n_steps=5),
+_e("averaging.predicted_escape_steps", lambda: dict(step=0.1, sigma=0.1, lam=-1.0, radius=1.0), step="pos",
+   sigma="pos", radius="pos")
+_e("averaging.perturbed_gd", lambda: dict(key=_key(), f=_quad, x0=np.ones((2, 2)), step=0.1, sigma=0.1, n_steps=5),
    key="key", f="callable", x0="array", step="pos", sigma="nonneg", n_steps="steps")
 _e("gibbs.gibbs_weights", lambda: dict(E=np.array([0.0, 1.0]), step=0.1), E="array", step="pos")
 _e("gibbs.linearized_covariance", lambda: dict(hessian=np.eye(2), step=0.1, sigma=1.0), hessian="array",
@@ -416,8 +416,7 @@ _e("exit_times.fractional_noise", lambda: dict(key=_key(), hurst=0.7, n_steps=5,
    hurst="unit", n_steps="steps")
 _e("exit_times.student_noise", lambda: dict(key=_key(), df=3.0, n_steps=5, shape=(2,)), key="key", df="pos",
    n_steps="steps")
-_e("exit_times.mean_hitting_time", lambda: dict(times=np.array([1.0, 2.0]), max_steps=10), times="array",
-   max_steps="count")
+_e("exit_times.mean_hitting_time", lambda: dict(times=np.array([1, 2]), max_steps=10), max_steps="count")
 _e("implicit_bias.min_norm_solution", lambda: dict(A=np.ones((2, 3)), b=np.ones(2)), A="array", b="array")
 _e("implicit_bias.least_squares_gd",
    lambda: dict(A=np.ones((2, 3)), b=np.ones(2), theta0=np.zeros(3), step=0.1, n_steps=5), A="array", b="array",
