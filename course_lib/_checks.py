@@ -21,6 +21,8 @@ __all__ = ["positive", "nonnegative", "real", "in_range", "finite_array", "last_
 MAX_WORK = 2 * 10**9
 """Default budget of a call, in scalar updates (steps x chains x state size): about a minute of CPU."""
 
+_INT32_MAX = 2**31 - 1
+
 MAX_PYTHON_STEPS = 10**6
 """Default budget of a call that loops in Python (one dispatch per step)."""
 
@@ -38,7 +40,7 @@ def _real(name: str, value: Any, what: str) -> float:
         raise ValueError(f"{name} must be {what}, got the bool {value!r}")
     if isinstance(value, (complex, np.complexfloating)) or (
             hasattr(value, "dtype") and np.dtype(value.dtype).kind == "c"):
-        raise ValueError(f"{name} must be {what} (a real number), got the complex {value!r}")
+        raise ValueError(f"{name} must be {what}, got the complex {value!r} (complex values are not accepted)")
     if isinstance(value, (str, bytes)) or value is None:
         raise ValueError(f"{name} must be {what}, got {value!r}")
     if hasattr(value, "shape") and tuple(value.shape) not in ((), (1,)):
@@ -66,7 +68,8 @@ def in_range(name: str, value: Any, low: float, high: float, *, low_open: bool =
     v = _real(name, value, "a real number")
     ok = math.isfinite(v) and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
     if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        interval = (f"{'(' if low_open or low == -math.inf else '['}{low:g}, "
+                    f"{high:g}{')' if high_open or high == math.inf else ']'}")
         raise ValueError(f"{name} must lie in {interval}, got {value!r}")
     return value
 
@@ -110,6 +113,9 @@ def positive_int(name: str, value: Any) -> int:
     v = _integer(name, value, "a positive integer")
     if v < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if v > _INT32_MAX:
+        raise ValueError(f"{name}={v} is too large: counts must be at most 2**31 - 1 = {_INT32_MAX} (and a run that "
+                         "long would not finish); use a smaller value")
     return v
 
 
@@ -232,8 +238,14 @@ def real_array(name: str, value: Any, *, low: float | None = None, high: float |
 
 
 def last_axis(name: str, x: Any, size: int) -> jax.Array:
-    """Check that ``x`` has shape ``(..., size)`` (no finiteness check: traceable)."""
+    """Check that ``x`` is a real array of shape ``(..., size)``, finite when concrete (traceable)."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise ValueError(f"{name} must be an array of shape (..., {size}), got {x!r}")
     arr = jnp.asarray(x)
+    if arr.dtype.kind == "c" or arr.dtype == bool:
+        raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
+    if not _is_tracer(arr) and arr.dtype.kind == "f" and arr.size and not bool(jnp.all(jnp.isfinite(arr))):
+        raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
     if arr.ndim == 0 or arr.shape[-1] != size:
         raise ValueError(f"{name} must have shape (..., {size}), got shape {tuple(arr.shape)}")
     return arr

@@ -395,11 +395,11 @@ def tanh_model(theta: Any, X: Any) -> jax.Array:
     ``theta`` ``(m*(d+1),)`` holds the rows :math:`(w_j, a_j)` of an
     ``(m, d+1)`` array; ``X`` ``(n, d)``.  Returns ``(n,)``.  Traceable.
     """
-    X = jnp.asarray(X)
+    X = _checks.finite_array("X", X)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, d), got shape {tuple(X.shape)}")
     d = X.shape[1]
-    theta = jnp.asarray(theta)
+    theta = _checks.finite_array("theta", theta)
     if theta.ndim != 1 or theta.shape[0] % (d + 1) != 0:
         raise ValueError(f"theta must be a vector of length m*(d+1) = m*{d + 1}, got shape {tuple(theta.shape)}")
     P = theta.reshape(-1, d + 1)

@@ -117,6 +117,8 @@ def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
     :math:`(a, a^2)`.
     """
     x = _checks.last_axis("x", x, 2)
+    _checks.real("a", a)
+    _checks.real("b", b)
     x1, x2 = x[..., 0], x[..., 1]
     return (a - x1) ** 2 + b * (x2 - x1**2) ** 2
 

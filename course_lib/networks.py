@@ -401,7 +401,7 @@ def shift_images(key: jax.Array, X: jax.Array, max_shift: int = 1) -> jax.Array:
     """
     _checks.prng_key("key", key, batched=True)
     max_shift = _check_shift(max_shift)
-    X = jnp.asarray(X)
+    X = _checks.finite_array("X", X)
     if X.ndim != 2 or X.shape[1] != 64:
         raise ValueError(f"X must be a batch of flattened 8x8 images of shape (n, 64), got shape {X.shape}")
     if max_shift == 0:

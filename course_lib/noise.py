@@ -38,6 +38,7 @@ functions, which split :func:`sample` in its random and its deterministic half:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 import jax
@@ -112,7 +113,7 @@ def heavy_tailed(sigma: float, df: float = 3.0) -> NoiseModel:
     Its tails decay polynomially, so it is not sub-Gaussian.
     """
     _checks.nonnegative("sigma", sigma)
-    if not isinstance(df, jax.core.Tracer) and not float(df) > 2.0:
+    if not isinstance(df, jax.core.Tracer) and not _checks.in_range("df", df, 2.0, math.inf, low_open=True):
         raise ValueError(f"df must be > 2 so that the covariance is finite, got {df!r}")
     return NoiseModel(_scalar(sigma), _scalar(df), None, "heavy_tailed")
 

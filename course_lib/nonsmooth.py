@@ -279,6 +279,8 @@ def sawtooth(x: Any, width: float) -> jax.Array:
     theorem on typical Lipschitz functions :cite:`borwein1997essentially`.
     """
     _checks.positive("width", width)
+    if not isinstance(x, jax.core.Tracer):
+        x = _checks.finite_array("x", x)
     u = jnp.asarray(x, dtype=jnp.result_type(float)) / width
     return width * jnp.abs(u - jnp.round(u))
 

@@ -382,8 +382,8 @@ def window_errors(
 
 def fit_order(h: Any, err: Any) -> float:
     r"""Least-squares slope :math:`p` of :math:`\log \text{err} = p\log h + c`: the measured order in :math:`h`."""
-    h = np.asarray(h, dtype=float)
-    e = np.asarray(err, dtype=float)
+    h = np.asarray(_checks.real_array("h", h, low=0.0, low_open=True), dtype=float)
+    e = np.asarray(_checks.real_array("err", err, low=0.0, low_open=True), dtype=float)
     if h.ndim != 1 or h.shape != e.shape or h.size < 2:
         raise ValueError(f"h and err must be 1-D of the same length >= 2, got shapes {h.shape} and {e.shape}")
     if np.any(h <= 0) or np.any(e <= 0) or not np.all(np.isfinite(e)):

@@ -381,7 +381,7 @@ _e("nonsmooth.subgradient_bound", lambda: dict(dist0=1.0, grad_norms=np.ones(5),
 _e("nonsmooth.lasso_problem", lambda: dict(n=8, p=4, sparsity=2), n="count", p="count", lam="nonneg",
    sparsity="count", noise="nonneg")
 _e("nonsmooth.sawtooth", lambda: dict(x=np.linspace(0, 1, 5), width=0.5), x="array", width="pos")
-_e("nonsmooth.formula", lambda: dict(index=0), index="count")
+_e("nonsmooth.formula", lambda: dict(index=0), {"index": [-1, 99, 2.5, None, "a"]})
 _e("nonsmooth.clarke_interval", lambda: dict(f=lambda t: abs(t), x0=0.0), f="callable", x0="real",
    radius="pos", num="count")
 
