@@ -47,7 +47,7 @@ __all__ = [
 
 def gibbs_weights(E: Any, step: float) -> np.ndarray:
     r"""Boltzmann--Gibbs weights :math:`\mu(K_i) = e^{-E_i/\eta}/\sum_j e^{-E_j/\eta}`, shape ``(p,)``."""
-    E = np.asarray(E, dtype=float)
+    E = np.asarray(_checks.finite_array("E", E), dtype=float)
     _checks.positive("step", step)
     if E.ndim != 1 or np.isnan(E).any():
         raise ValueError(f"E must be a 1-D array of energies, got shape {E.shape}")
@@ -272,7 +272,8 @@ def linearized_covariance(hessian: Any, step: float, sigma: float) -> np.ndarray
     ``hessian``: ``(d, d)`` symmetric positive definite with :math:`\eta\lambda_{\max}(H) < 2`;
     returns ``(d, d)``.
     """
-    H = np.asarray(hessian, dtype=float)
+    H = np.asarray(_checks.finite_array("hessian", hessian, ndim=2), dtype=float)
+    _checks.positive("step", step)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"hessian must be a square matrix, got shape {H.shape}")
     _checks.positive("step", step)

@@ -611,6 +611,7 @@ def quadratic_problem(weights: Any, angle: float = 0.0, center: Any = None) -> C
     Returns ``J`` mapping ``(d,)`` to a scalar.
     """
     w = finite_array("weights", weights, ndim=1)
+    _checks.real("angle", angle)
     if not bool(jnp.all(w > 0)):
         raise ValueError("weights must be positive curvatures")
     R = rotation(angle, w.shape[0])
@@ -628,6 +629,7 @@ def rotation(angle: float, d: int = 2) -> jax.Array:
     d = positive_int("d", d)
     if d < 2:
         raise ValueError(f"d must be >= 2, got {d}")
+    _checks.real("angle", angle)
     angle = jnp.asarray(angle, jnp.result_type(float))
     c, s = jnp.cos(angle), jnp.sin(angle)
     return jnp.eye(d).at[:2, :2].set(jnp.array([[c, -s], [s, c]]))
@@ -666,7 +668,7 @@ def convergence_rate(errors: Any, start: int | None = None) -> float:
     r"""Measured linear rate: the geometric mean of :math:`e_{k+1}/e_k` over the second half
     (or from ``start``) of a positive sequence ``errors`` ``(n,)`` -- :math:`(e_{n-1}/e_s)^{1/(n-1-s)}`.
     Entries at or below 1e-30 (underflow) are dropped from the end first."""
-    e = jnp.asarray(errors, dtype=jnp.result_type(float))
+    e = finite_array("errors", errors)
     if e.ndim != 1 or e.shape[0] < 3:
         raise ValueError(f"errors must be a 1-D array of length >= 3, got shape {tuple(e.shape)}")
     good = int(jnp.sum(jnp.cumprod(e > 1e-30)))
@@ -723,6 +725,7 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     ``-updates / grads``.  ``sigma``, ``learning_rate`` and ``hyper`` are traced.
     """
     _checks.prng_key("key", key, batched=True)
+    _checks.is_callable("loss", loss)
     one_of("name", name, tuple(OPTIMIZERS))
     n_steps = positive_int("n_steps", n_steps)
     nonnegative("sigma", sigma)
@@ -754,11 +757,12 @@ def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam
     positive("h", h)
     positive("T", T)
     positive("lam", lam)
+    positive("delta", delta)
     _checks.real("x0", x0)
     max_steps = _checks.positive_int("max_steps", max_steps)
     if float(T) / float(h) > max_steps:
         raise ValueError(f"h={h} and T={T} mean T/h = {float(T) / float(h):.3g} steps, more than max_steps="
-                         f"{max_steps}; use a larger h or a smaller T, or pass max_steps={int(float(T) / float(h)) + 1} "
+                         f"{max_steps}; use a larger h or a smaller T, or pass max_steps={float(T) / float(h):.3g} "
                          "to run it anyway")
     K = int(T / h)
     if K < 1:

@@ -328,9 +328,9 @@ for _n in ("sgd", "sign_descent"):
 for _n in ("heavy_ball", "nesterov"):
     _e(f"optimizers.{_n}", lambda: dict(learning_rate=0.1, beta=0.9), learning_rate="pos", beta="unit")
 for _n in ("adam", "adamw", "nadam", "adamax", "amsgrad"):
-    _e(f"optimizers.{_n}", lambda: dict(learning_rate=0.1), learning_rate="pos", b1="unit", b2="unit", eps="pos")
-_e("optimizers.adagrad", lambda: dict(learning_rate=0.1), learning_rate="pos", eps="pos")
-_e("optimizers.rmsprop", lambda: dict(learning_rate=0.1), learning_rate="pos", decay="unit", eps="pos")
+    _e(f"optimizers.{_n}", lambda: dict(learning_rate=0.1), learning_rate="pos", b1="unit", b2="unit", eps="nonneg")
+_e("optimizers.adagrad", lambda: dict(learning_rate=0.1), learning_rate="pos", eps="nonneg")
+_e("optimizers.rmsprop", lambda: dict(learning_rate=0.1), learning_rate="pos", decay="unit", eps="nonneg")
 _e("optimizers.adadelta", lambda: dict(learning_rate=1.0), learning_rate="pos", rho="unit", eps="pos")
 _e("optimizers.rprop", lambda: dict(learning_rate=0.1), learning_rate="pos")
 _e("optimizers.ftrl", lambda: dict(learning_rate=0.1), learning_rate="pos", l1="nonneg", l2="nonneg")
@@ -407,7 +407,7 @@ _e("averaging.perturbed_gd", lambda: dict(key=_key(), f=_quad, x0=np.ones((2, 2)
    key="key", f="callable", x0="array", step="pos", sigma="nonneg", n_steps="steps")
 _e("gibbs.gibbs_weights", lambda: dict(E=np.array([0.0, 1.0]), step=0.1), E="array", step="pos")
 _e("gibbs.linearized_covariance", lambda: dict(hessian=np.eye(2), step=0.1, sigma=1.0), hessian="array",
-   step="pos", sigma="pos")
+   step="pos", sigma="nonneg")
 _e("exit_times.chain_costs", lambda: dict(values=np.array([0.0, 1.0, 0.5]), sigma=1.0), values="array",
    sigma="pos", noise="option")
 _e("exit_times.three_humps_graph", lambda: dict(sigma=1.0), sigma="pos", noise="option")
