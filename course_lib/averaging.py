@@ -248,8 +248,10 @@ def predicted_escape_steps(step: Any, sigma: Any, lam: float, radius: float) -> 
     ``lam``: the negative eigenvalue; ``radius``: :math:`r`, small enough for the
     linearisation.  ``step``, ``sigma``: scalars or arrays (broadcast).
     """
-    eta = np.asarray(step, dtype=float)
-    s = np.asarray(sigma, dtype=float)
+    eta = _checks.real_array("step", step)
+    s = _checks.real_array("sigma", sigma)
+    _checks.real("lam", lam)
+    _checks.positive("radius", radius)
     if not (np.all(eta > 0) and np.all(np.isfinite(eta))):
         raise ValueError(f"step must be positive and finite, got {step!r}")
     if not (np.all(s > 0) and np.all(np.isfinite(s))):

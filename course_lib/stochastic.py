@@ -746,8 +746,11 @@ def default_step(method: str, problem: Problem) -> float:
 def descent_bound(value: float, grad_sq: float, L: float, step: float, sigma2: float) -> float:
     r"""One-step bound :math:`\mathbb E[J(\theta - \alpha\nabla J_I(\theta))] \le J(\theta) - \frac{\alpha}{2}\|\nabla J(\theta)\|^2
     + \frac{L\alpha^2}{2}\sigma^2(\theta)`, valid for :math:`\alpha \le 1/L` :cite:`pauwels2024intro`."""
+    _checks.real("value", value)
+    _checks.nonnegative("grad_sq", grad_sq)
     _checks.positive("L", L)
     _checks.positive("step", step)
+    _checks.nonnegative("sigma2", sigma2)
     return value - 0.5 * step * grad_sq + 0.5 * L * step**2 * sigma2
 
 
@@ -761,10 +764,10 @@ def nonconvex_bound(k, gap: float, L: float, step: float, sigma2: float):
     ``k`` may be an array (NumPy, returned with its shape).
     """
     _checks.positive("L", L)
-    step = np.asarray(step, dtype=float)
-    if np.any(step <= 0):
-        raise ValueError(f"step must be positive, got {step!r}")
-    k = np.asarray(k, dtype=float)
+    _checks.nonnegative("gap", gap)
+    _checks.nonnegative("sigma2", sigma2)
+    step = _checks.real_array("step", step, low=0.0, low_open=True)
+    k = _checks.real_array("k", k, low=0.0)
     return 2.0 * gap / ((k + 1.0) * step) + L * step * sigma2
 
 
@@ -773,8 +776,10 @@ def optimal_constant_step(k: int, gap: float, L: float, sigma2: float) -> float:
     :math:`\alpha^\star = \min\bigl(1/L, \sqrt{2(J(\theta_0)-J^\star)/((k+1)L\sigma^2)}\bigr)`; the bound is then
     :math:`2\sqrt{2(J(\theta_0)-J^\star)L\sigma^2/(k+1)}` when the square root is the smaller, an
     :math:`O(1/\sqrt{k})` rate."""
+    k = _checks.nonnegative_int("k", k)
     _checks.positive("L", L)
     _checks.positive("gap", gap)
+    _checks.nonnegative("sigma2", sigma2)
     if sigma2 <= 0:
         return 1.0 / L
     return float(min(1.0 / L, math.sqrt(2.0 * gap / ((k + 1) * L * sigma2))))
@@ -784,7 +789,11 @@ def minibatch_variance(sigma2, n: int, batch, replacement: bool = True):
     r"""Variance :math:`\mathbb E\|g_b - \nabla J\|^2` of a minibatch gradient of size ``batch``:
     :math:`\sigma^2/b` with replacement, :math:`\frac{\sigma^2}{b}\,\frac{n-b}{n-1}` without
     (finite-population correction: zero for :math:`b = n`)."""
-    b = np.asarray(batch, dtype=float)
+    n = _checks.positive_int("n", n)
+    b = _checks.real_array("batch", batch, low=1.0)
+    if np.any(b != np.round(b)):
+        raise ValueError(f"batch must hold whole numbers (sample counts), got {batch!r}")
+    sigma2 = _checks.real_array("sigma2", sigma2, low=0.0)
     if np.any(b < 1) or np.any(b > n):
         raise ValueError(f"batch must lie in [1, n = {n}], got {batch!r}")
     v = np.asarray(sigma2, dtype=float) / b
@@ -799,7 +808,9 @@ def complexity(method: str, n, kappa, eps):
     variance reduction) :math:`(n+\sqrt{n\kappa})\log\frac1\varepsilon`; and ``"agd"``, Nesterov's
     accelerated gradient descent, :math:`n\sqrt{\kappa}\log\frac1\varepsilon` :cite:`nesterov2018lectures`."""
     _checks.one_of("method", method, ("gd", "agd", "sgd", "vr", "accelerated"))
-    n, kappa, eps = (np.asarray(v, dtype=float) for v in (n, kappa, eps))
+    n = _checks.real_array("n", n, low=1.0)
+    kappa = _checks.real_array("kappa", kappa, low=1.0)
+    eps = _checks.real_array("eps", eps)
     if np.any(eps <= 0) or np.any(eps >= 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
     log = np.log(1.0 / eps)
@@ -816,7 +827,9 @@ def complexity(method: str, n, kappa, eps):
 
 def evals_to_reach(errors, evals, eps: float) -> float:
     """First number of evaluations at which ``errors`` (``(m,)``, relative) falls below ``eps``; ``inf`` if never."""
-    e, c = np.asarray(errors, dtype=float), np.asarray(evals, dtype=float)
+    e = np.asarray(_checks.finite_array("errors", errors), dtype=float)
+    c = np.asarray(_checks.finite_array("evals", evals), dtype=float)
+    _checks.positive("eps", eps)
     if e.shape != c.shape or e.ndim != 1:
         raise ValueError(f"errors and evals must be 1-D of the same length, got {e.shape} and {c.shape}")
     hit = np.nonzero(e <= eps)[0]
@@ -888,6 +901,7 @@ def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, 
     the default parameters of :func:`katyusha` (about 3 evaluations per step)."""
     _checks.prng_key("key", key, batched=True)
     _checks.one_of("method", method, METHODS)
+    _checks.positive("budget", budget)
     n = problem.n
     theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
     m = _checks.positive_int("n_points", n_points)
@@ -1033,6 +1047,8 @@ def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.
         raise ValueError(f"kappa must be a number > 1, got {kappa!r}")
     _checks.positive("epochs", epochs)
     _checks.positive("eps", eps)
+    d = _checks.positive_int("d", d)
+    n = _checks.positive_int("n", n)
     if isinstance(methods, str) or not isinstance(methods, (tuple, list)) or not methods:
         raise ValueError(f"methods must be a non-empty tuple of method names from {METHODS}, e.g. ('gd', 'sgd'), "
                          f"got {methods!r}" + (f"; for one method write ({methods!r},)" if isinstance(methods, str) else ""))

@@ -376,7 +376,7 @@ def predicted_rate(lam_min: float, step: float) -> float:
 
 def measured_rate(losses: Any, window: int) -> float:
     r"""Measured decay rate of :math:`\log J` per step over the last ``window`` steps of ``losses`` ``(T+1,)``."""
-    v = np.asarray(losses, dtype=float)
+    v = np.asarray(_checks.finite_array("losses", losses), dtype=float)
     window = _checks.positive_int("window", window)
     if v.ndim != 1 or v.size <= window or np.any(v[-window - 1:] <= 0) or not np.all(np.isfinite(v)):
         raise ValueError(f"losses must be a finite positive 1-D array longer than window={window}")
@@ -413,8 +413,10 @@ def rate_vs_width(params: Params, X: Any, y: Any, widths: Any, step: float, n_st
 
 def relative_change(before: Any, after: Any) -> float:
     r""":math:`\|\theta_1-\theta_0\|/\|\theta_0\|` for two arrays or pytrees of the same structure."""
-    a = jax.tree_util.tree_leaves(before)
-    b = jax.tree_util.tree_leaves(after)
+    a = [_checks.finite_array("before", u) for u in jax.tree_util.tree_leaves(before)]
+    b = [_checks.finite_array("after", v) for v in jax.tree_util.tree_leaves(after)]
+    if not a:
+        raise ValueError("before must hold at least one array")
     if len(a) != len(b) or any(jnp.shape(u) != jnp.shape(v) for u, v in zip(a, b)):
         raise ValueError("before and after must have the same structure and shapes")
     num = math.sqrt(sum(float(jnp.sum((jnp.asarray(v) - jnp.asarray(u)) ** 2)) for u, v in zip(a, b)))

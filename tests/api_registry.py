@@ -359,8 +359,8 @@ _e("two_layer.infinite_width_ntk", lambda: dict(X=np.eye(2)), X="array")
 _e("two_layer.linearized_losses", lambda: dict(G=np.eye(3), r0=np.ones(3), step=0.1, n_steps=5),
    G="array", r0="array", step="pos", n_steps="steps")
 _e("two_layer.linear_rate_bound", lambda: dict(J0=1.0, lam_min=0.5, step=0.1, n_steps=5), J0="nonneg",
-   lam_min="pos", step="pos", n_steps="steps")
-_e("two_layer.predicted_rate", lambda: dict(lam_min=0.5, step=0.1), lam_min="pos", step="pos")
+   lam_min="nonneg", step="pos", n_steps="steps")
+_e("two_layer.predicted_rate", lambda: dict(lam_min=0.5, step=0.1), lam_min="nonneg", step="pos")
 _e("two_layer.measured_rate", lambda: dict(losses=0.5 ** np.arange(10.0), window=4), losses="array",
    window="count")
 _e("two_layer.relative_change", lambda: dict(before=np.ones(3), after=np.ones(3) * 1.1), before="array",
