@@ -4,7 +4,8 @@ Usage::
 
     python tools/probe_inputs.py [--timeout 5] [--only PREFIX] [--json out.json] [--list]
 
-(``PROBE_LIB=/path/containing/course_lib`` probes another copy, e.g. ``git archive`` of an older commit.)
+(``PROBE_LIB=/path/containing/course_lib`` probes another copy, e.g. ``git archive`` of an older commit;
+``PROBE_REGISTRY=/dir`` reads ``api_registry.py`` from there.)
 
 Valid calls come from ``tests/api_registry.py``; each argument with a kind is
 replaced in turn by the bad values of that kind (zero, negative, NaN, inf, 1e308,
@@ -39,7 +40,8 @@ import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+# PROBE_REGISTRY: a directory holding a frozen copy of api_registry.py (so that edits during a run change nothing)
+sys.path.insert(0, os.environ.get("PROBE_REGISTRY", str(ROOT / "tests")))
 
 CLASSES = ("named", "ok", "unclear", "silent", "hang", "crash")
 
