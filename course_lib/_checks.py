@@ -193,7 +193,8 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None, last: int | 
         except (TypeError, ValueError):
             dtype = None
     if dtype is not None and not jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
-        kind = np.dtype(dtype).kind
+        kind = "c" if jnp.issubdtype(dtype, jnp.complexfloating) else (
+            "b" if jnp.issubdtype(dtype, jnp.bool_) else ("f" if jnp.issubdtype(dtype, jnp.number) else "O"))
         if kind == "c":
             raise ValueError(f"{name} must be a real array, got complex values (dtype {dtype}); pass the real "
                              "part explicitly if that is what you mean")
