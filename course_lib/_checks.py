@@ -212,7 +212,7 @@ def finite_array(name: str, value: Any, *, ndim: int | None = None, last: int | 
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {tuple(arr.shape)}")
     if last is not None and (arr.ndim == 0 or arr.shape[-1] != last):
         raise ValueError(f"{name} must have last axis of size {last}, got shape {tuple(arr.shape)}")
-    if not _is_tracer(arr) and not bool(jnp.all(jnp.isfinite(arr))):
+    if not _is_tracer(arr) and not bool(np.all(np.isfinite(np.asarray(arr)))):
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
     return arr
 
@@ -245,7 +245,7 @@ def last_axis(name: str, x: Any, size: int) -> jax.Array:
     arr = jnp.asarray(x)
     if arr.dtype.kind == "c" or arr.dtype == bool:
         raise ValueError(f"{name} must be a real array, got dtype {arr.dtype}")
-    if not _is_tracer(arr) and arr.dtype.kind == "f" and arr.size and not bool(jnp.all(jnp.isfinite(arr))):
+    if not _is_tracer(arr) and arr.dtype.kind == "f" and arr.size and not bool(np.all(np.isfinite(np.asarray(arr)))):
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
     if arr.ndim == 0 or arr.shape[-1] != size:
         raise ValueError(f"{name} must have shape (..., {size}), got shape {tuple(arr.shape)}")
