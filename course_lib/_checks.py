@@ -226,7 +226,10 @@ def real_array(name: str, value: Any, *, low: float | None = None, high: float |
     """
     if isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be a real number or array, got the bool {value!r}")
-    arr = np.asarray(finite_array(name, value), dtype=np.float64)
+    if _is_tracer(value):
+        raise ValueError(f"{name} must be a concrete number or array here, not a traced value")
+    finite_array(name, value)  # type, emptiness and finiteness, with named messages
+    arr = np.asarray(value, dtype=np.float64)  # in float64: finite_array's copy may be float32
     bad_low = low is not None and np.any(arr <= low if low_open else arr < low)
     bad_high = high is not None and np.any(arr >= high if high_open else arr > high)
     if bad_low or bad_high:
