@@ -961,8 +961,8 @@ def measure_ad(L: int, p: int, *, direction: str = "gradient", timing: bool = Tr
 
 def fit_slope(x: Sequence[float], y: Sequence[float]) -> float:
     r"""Least-squares slope of :math:`\log y` against :math:`\log x` (the exponent of a power law)."""
-    xv = np.log(np.asarray(x, dtype=float))
-    yv = np.log(np.asarray(y, dtype=float))
+    xv = np.log(_checks.real_array("x", x, low=0.0, low_open=True))
+    yv = np.log(_checks.real_array("y", y, low=0.0, low_open=True))
     if xv.shape != yv.shape or xv.ndim != 1 or xv.size < 2:
         raise ValueError(f"x and y must be 1-D of the same length >= 2, got {xv.shape} and {yv.shape}")
     if not (np.all(np.isfinite(xv)) and np.all(np.isfinite(yv))):

@@ -63,7 +63,7 @@ def running_average(iterates: Any, axis: int = 0) -> np.ndarray:
     returns an array of the same shape (float64) whose entry ``k`` is the mean of
     entries ``0..k`` :cite:`polyak1992averaging`.
     """
-    X = np.asarray(iterates, dtype=float)
+    X = _checks.real_array("iterates", iterates)
     if X.ndim == 0 or not -X.ndim <= axis < X.ndim:
         raise ValueError(f"axis must index a dimension of iterates (shape {X.shape}), got {axis!r}")
     if not np.isfinite(X).all():

@@ -97,6 +97,9 @@ def check_costs(B: Any, name: str = "B") -> np.ndarray:
     Returns a float64 copy whose diagonal is set to ``inf`` (a component does
     not transition to itself).  Raises :class:`ValueError` naming ``name``.
     """
+    kind = np.asarray(B).dtype.kind if B is not None and not isinstance(B, (str, bytes)) else "O"
+    if kind in "cb":
+        raise ValueError(f"{name} must be a real array of transition costs, got dtype {np.asarray(B).dtype}")
     try:
         arr = np.array(B, dtype=float)
     except (TypeError, ValueError):
@@ -543,6 +546,7 @@ def gaussian_action(f: Callable[[jax.Array], jax.Array], path: Any, duration: fl
     midpoint rule for the integral.  The Gaussian-noise Lagrangian is
     :math:`L(x, v) = \|v + \nabla f(x)\|^2/(2\sigma^2)` :cite:`azizian2024longrun`.
     """
+    _checks.is_callable("f", f)
     P = _checks.finite_array("path", path, ndim=2)
     _checks.positive("duration", duration)
     _checks.positive("sigma", sigma)

@@ -131,7 +131,7 @@ def quadratic(x: jax.Array, A: jax.Array, center: jax.Array | None = None) -> ja
     :math:`A(x - c)`, its smoothness constant the largest eigenvalue of ``A``.
     Use ``functools.partial(quadratic, A=A)`` to obtain a :data:`Landscape`.
     """
-    A = jnp.asarray(A)
+    A = _checks.finite_array("A", A, ndim=2)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be a square matrix of shape (d, d), got shape {tuple(A.shape)}")
     x = _checks.last_axis("x", x, A.shape[0])
@@ -146,6 +146,7 @@ def batch_grad(f: Landscape) -> Callable[[jax.Array], jax.Array]:
     ``f(X).sum()`` with respect to ``X`` stacks the per-row gradients; this
     costs one reverse pass for the whole batch.
     """
+    _checks.is_callable("f", f)
     return jax.grad(lambda X: jnp.sum(f(X)))
 
 

@@ -648,5 +648,41 @@ PENDING: list[str] = [
 ]
 """Public functions whose registry entry is not written yet: listed, reported, never silently skipped."""
 
-NOT_YET_VALIDATED: set[str] = set()
+NOT_YET_VALIDATED: set[str] = {
+    # from `python tools/probe_inputs.py` at commit c46bdff: some bad input still gets through or gets an
+    # unclear error; remove a name once its probe is all `named` (its strict test then runs)
+    "autodiff.fit_slope",
+    "averaging.perturbed_gd",
+    "averaging.predicted_escape_steps",
+    "averaging.running_average",
+    "energy.check_costs",
+    "energy.energies",
+    "energy.energies_brute_force",
+    "energy.gaussian_action",
+    "energy.markov_chain",
+    "energy.path_costs",
+    "energy.relative_energy",
+    "energy.stationary_distribution",
+    "energy.transition_costs",
+    "exit_times.chain_costs",
+    "exit_times.three_humps_graph",
+    "implicit_bias.diagonal_network_gd",
+    "landscapes.FiniteSum",
+    "landscapes.batch_grad",
+    "landscapes.quadratic",
+    "landscapes.rosenbrock",
+    "nonsmooth.clarke_interval",
+    "nonsmooth.sawtooth",
+    "optimizers.continuous_limit",
+    "optimizers.heavy_ball_rate",
+    "optimizers.rotation",
+    "simulate.hitting_times",
+    "stochastic.compare_methods",
+    "stochastic.complexity",
+    "stochastic.descent_bound",
+    "stochastic.optimal_constant_step",
+    "stochastic.run_method",
+    "two_layer.init_symmetric",
+    "two_layer.linear_rate_bound",
+}
 """Registered functions known to let some bad input through (strict test is an expected failure)."""
