@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import _checks
 from .autodiff import _check_callable, _positive_int
 
 __all__ = [
@@ -230,8 +231,8 @@ def measure_ad(L: int, p: int, *, direction: str = "gradient", timing: bool = Tr
 
 def fit_slope(x: Sequence[float], y: Sequence[float]) -> float:
     r"""Least-squares slope of :math:`\log y` against :math:`\log x` (the exponent of a power law)."""
-    xv = np.log(np.asarray(x, dtype=float))
-    yv = np.log(np.asarray(y, dtype=float))
+    xv = np.log(_checks.real_array("x", x, low=0.0, low_open=True))
+    yv = np.log(_checks.real_array("y", y, low=0.0, low_open=True))
     if xv.shape != yv.shape or xv.ndim != 1 or xv.size < 2:
         raise ValueError(f"x and y must be 1-D of the same length >= 2, got {xv.shape} and {yv.shape}")
     if not (np.all(np.isfinite(xv)) and np.all(np.isfinite(yv))):
@@ -257,6 +258,7 @@ def deep_tanh_loss(params: Sequence[Any], X: Any, y: Any) -> Any:
 
 def deep_tanh_params(key: Any, depth: int, width: int = 64, d_in: int = 16) -> list[Any]:
     """Random parameters of :func:`deep_tanh_loss` with ``depth`` hidden layers (scaled normal entries)."""
+    _checks.prng_key("key", key, batched=True)
     import jax
 
     depth = _positive_int("depth", depth)
@@ -277,6 +279,7 @@ def gradient_flop_ratio(key: Any, depths: Sequence[int], *, m: int = 256, width:
     standard normal inputs in :math:`\mathbb{R}^{d_\mathrm{in}}`, labels
     :math:`\sin(x_1)`.  Returns an array of shape ``(len(depths),)``.
     """
+    _checks.prng_key("key", key, batched=True)
     import jax
     import jax.numpy as jnp
 

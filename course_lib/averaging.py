@@ -63,7 +63,7 @@ def running_average(iterates: Any, axis: int = 0) -> np.ndarray:
     returns an array of the same shape (float64) whose entry ``k`` is the mean of
     entries ``0..k`` :cite:`polyak1992averaging`.
     """
-    X = np.asarray(iterates, dtype=float)
+    X = _checks.real_array("iterates", iterates)
     if X.ndim == 0 or not -X.ndim <= axis < X.ndim:
         raise ValueError(f"axis must index a dimension of iterates (shape {X.shape}), got {axis!r}")
     if not np.isfinite(X).all():
@@ -248,8 +248,10 @@ def predicted_escape_steps(step: Any, sigma: Any, lam: float, radius: float) -> 
     ``lam``: the negative eigenvalue; ``radius``: :math:`r`, small enough for the
     linearisation.  ``step``, ``sigma``: scalars or arrays (broadcast).
     """
-    eta = np.asarray(step, dtype=float)
-    s = np.asarray(sigma, dtype=float)
+    eta = _checks.real_array("step", step)
+    s = _checks.real_array("sigma", sigma)
+    _checks.real("lam", lam)
+    _checks.positive("radius", radius)
     if not (np.all(eta > 0) and np.all(np.isfinite(eta))):
         raise ValueError(f"step must be positive and finite, got {step!r}")
     if not (np.all(s > 0) and np.all(np.isfinite(s))):
@@ -333,6 +335,7 @@ def perturbed_gd(
     after every ``every`` steps, ``(n_steps // every + 1, n, d)`` (row 0 is ``x0``).
     ``step`` and ``sigma`` are traced (no recompilation when they change).
     """
+    _checks.prng_key("key", key, batched=True)
     X0 = _checks.finite_array("x0", x0, ndim=2)
     _checks.positive("step", step)
     _checks.nonnegative("sigma", sigma)

@@ -97,6 +97,9 @@ def check_costs(B: Any, name: str = "B") -> np.ndarray:
     Returns a float64 copy whose diagonal is set to ``inf`` (a component does
     not transition to itself).  Raises :class:`ValueError` naming ``name``.
     """
+    kind = np.asarray(B).dtype.kind if B is not None and not isinstance(B, (str, bytes)) else "O"
+    if kind in "cb":
+        raise ValueError(f"{name} must be a real array of transition costs, got dtype {np.asarray(B).dtype}")
     try:
         arr = np.array(B, dtype=float)
     except (TypeError, ValueError):
@@ -438,8 +441,15 @@ def flow_connections(
     records a connection.  ``f``: ``(..., d) -> (...)``; ``points``: ``(p, d)``;
     ``hessians``: ``(p, d, d)``.  Returns sorted unique pairs (higher, lower).
     """
-    P = np.asarray(points, dtype=float)
-    H = np.asarray(hessians, dtype=float)
+    _checks.is_callable("f", f)
+    P = np.asarray(_checks.finite_array("points", points, ndim=2), dtype=float)
+    H = np.asarray(_checks.finite_array("hessians", hessians, ndim=3), dtype=float)
+    n_dirs = _checks.positive_int("n_dirs", n_dirs)
+    n_steps = _checks.positive_int("n_steps", n_steps)
+    for name, v in (("eps", eps), ("dt", dt), ("tol", tol)):
+        _checks.positive(name, v)
+    _checks.work_size(f"flow_connections(n_steps={n_steps}, n_dirs={n_dirs}) over {P.shape[0]} points",
+                      steps=n_steps, size=2 * n_dirs * P.size)
     if P.ndim != 2 or H.shape != (P.shape[0], P.shape[1], P.shape[1]):
         raise ValueError(f"points must be (p, d) and hessians (p, d, d), got {P.shape} and {H.shape}")
     rng = np.random.default_rng(0)
@@ -510,15 +520,22 @@ def transition_costs(
 
 def gradient_flow_path(f: Callable[[jax.Array], jax.Array], x0: Any, dt: float, n_steps: int) -> np.ndarray:
     r"""Euler path of the gradient flow :math:`\dot\gamma = -\nabla f(\gamma)` from ``x0``: ``(n_steps + 1, d)`` float64."""
-    x = np.asarray(x0, dtype=float)
+    _checks.is_callable("f", f)
+    x = np.asarray(_checks.finite_array("x0", x0), dtype=float)
     _checks.positive("dt", dt)
     n_steps = _checks.positive_int("n_steps", n_steps)
+    _checks.work_size(f"gradient_flow_path(n_steps={n_steps}) runs a Python loop", steps=n_steps, size=1,
+                      max_work=_checks.MAX_PYTHON_STEPS, how="integrate with course_lib.ode.flow (compiled)")
     g = jax.jit(jax.grad(f))
     out = [x]
     for _ in range(n_steps):
         x = x - float(dt) * np.asarray(g(jnp.asarray(x)), dtype=float)
         out.append(x)
-    return np.array(out)
+        if not np.all(np.isfinite(x)):
+            break
+    from .divergence import check
+
+    return check(np.array(out), "gradient_flow_path (reduce dt)")
 
 
 def gaussian_action(f: Callable[[jax.Array], jax.Array], path: Any, duration: float, sigma: float) -> float:
@@ -529,6 +546,7 @@ def gaussian_action(f: Callable[[jax.Array], jax.Array], path: Any, duration: fl
     midpoint rule for the integral.  The Gaussian-noise Lagrangian is
     :math:`L(x, v) = \|v + \nabla f(x)\|^2/(2\sigma^2)` :cite:`azizian2024longrun`.
     """
+    _checks.is_callable("f", f)
     P = _checks.finite_array("path", path, ndim=2)
     _checks.positive("duration", duration)
     _checks.positive("sigma", sigma)

@@ -235,6 +235,7 @@ def hitting_time_sweep(
     The step is a traced argument: one compilation per batch size, not per
     :math:`\eta`.  Diverged chains are counted in ``n_diverged`` (and warned about).
     """
+    _checks.prng_key("key", key, batched=True)
     import time
 
     from . import simulate
@@ -321,9 +322,9 @@ def fbm_autocovariance(hurst: float, n: int) -> np.ndarray:
     variance and this covariance: positive for :math:`H > 1/2` (persistent),
     negative for :math:`H < 1/2`, zero for :math:`H = 1/2` (white noise).
     """
-    if not 0.0 < float(hurst) < 1.0:
-        raise ValueError(f"hurst must lie in (0, 1), got {hurst!r}")
+    _checks.in_range("hurst", hurst, 0.0, 1.0, low_open=True, high_open=True)
     n = _checks.positive_int("n", n)
+    _checks.work_size(f"fbm_autocovariance(n={n})", steps=n, record_bytes=8.0 * n)
     k = np.arange(n, dtype=float)
     h2 = 2.0 * float(hurst)
     return 0.5 * (np.abs(k + 1) ** h2 - 2 * np.abs(k) ** h2 + np.abs(k - 1) ** h2)
@@ -340,8 +341,12 @@ def fractional_noise(key: jax.Array, hurst: float, n_steps: int, shape: tuple[in
     with :math:`A, B` i.i.d. standard normal has exactly the covariance
     :math:`\gamma`.  Every entry of ``shape`` (e.g. ``(n_chains, d)``) gets its own sequence.
     """
+    _checks.prng_key("key", key, batched=True)
+    _checks.in_range("hurst", hurst, 0.0, 1.0, low_open=True, high_open=True)
     n_steps = _checks.positive_int("n_steps", n_steps)
     shape = tuple(_checks.positive_int("shape", s) for s in shape)
+    _checks.work_size(f"fractional_noise(n_steps={n_steps}, shape={shape})", steps=n_steps,
+                      size=float(np.prod(shape)), record_bytes=4.0 * n_steps * float(np.prod(shape)))
     gam = fbm_autocovariance(hurst, n_steps + 1)
     c = np.concatenate([gam, gam[-2:0:-1]])  # first row of the circulant, length 2N
     lam = np.fft.fft(c).real
@@ -364,10 +369,13 @@ def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...
     :math:`\nu \le 10`, :math:`T = Z_0/\sqrt{(Z_1^2+\dots+Z_\nu^2)/\nu}` with i.i.d. standard
     normal :math:`Z_k` (exact, and much faster on CPU than ``jax.random.t``'s gamma sampler).
     """
-    if not float(df) > 2.0:
+    _checks.prng_key("key", key, batched=True)
+    if not _checks.in_range("df", df, 2.0, 1e6, low_open=True) > 2.0:
         raise ValueError(f"df must be > 2 so that the variance is finite, got {df!r}")
     n_steps = _checks.positive_int("n_steps", n_steps)
     shape = tuple(_checks.positive_int("shape", s) for s in shape)
+    _checks.work_size(f"student_noise(n_steps={n_steps}, shape={shape})", steps=n_steps,
+                      size=float(np.prod(shape)), record_bytes=4.0 * n_steps * float(np.prod(shape)))
     nu = float(df)
     if nu.is_integer() and nu <= 10:
         Z = jax.random.normal(key, (int(nu) + 1, n_steps) + shape)

@@ -47,7 +47,7 @@ __all__ = [
 
 def gibbs_weights(E: Any, step: float) -> np.ndarray:
     r"""Boltzmann--Gibbs weights :math:`\mu(K_i) = e^{-E_i/\eta}/\sum_j e^{-E_j/\eta}`, shape ``(p,)``."""
-    E = np.asarray(E, dtype=float)
+    E = np.asarray(_checks.finite_array("E", E), dtype=float)
     _checks.positive("step", step)
     if E.ndim != 1 or np.isnan(E).any():
         raise ValueError(f"E must be a 1-D array of energies, got shape {E.shape}")
@@ -158,6 +158,7 @@ def sample_grid(key: jax.Array, probs: Any, edges: Sequence[Any], n: int) -> jax
     ``probs``: ``(n_x, n_y)`` summing to one (e.g. :func:`gibbs_density`);
     ``edges``: the two edge arrays.  Returns ``(n, 2)`` float32.
     """
+    _checks.prng_key("key", key, batched=True)
     P = np.asarray(probs, dtype=float)
     n = _checks.positive_int("n", n)
     if P.ndim != 2 or (P < 0).any() or not np.isclose(P.sum(), 1.0):
@@ -232,6 +233,7 @@ def compare_with_gibbs(
     invariant.  ``burn_in`` defaults to ``n_steps // 4``.  Traced step and
     noise level: no recompilation across calls with the same sizes.
     """
+    _checks.prng_key("key", key, batched=True)
     from . import noise as noise_mod
     from . import simulate
 
@@ -270,7 +272,8 @@ def linearized_covariance(hessian: Any, step: float, sigma: float) -> np.ndarray
     ``hessian``: ``(d, d)`` symmetric positive definite with :math:`\eta\lambda_{\max}(H) < 2`;
     returns ``(d, d)``.
     """
-    H = np.asarray(hessian, dtype=float)
+    H = np.asarray(_checks.finite_array("hessian", hessian, ndim=2), dtype=float)
+    _checks.positive("step", step)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"hessian must be a square matrix, got shape {H.shape}")
     _checks.positive("step", step)

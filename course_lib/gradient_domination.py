@@ -251,7 +251,9 @@ def gd_rate(c: Any, L: Any, step: Any) -> np.ndarray:
     For :math:`\alpha\le1/L`, :math:`\rho\le1-c\alpha/2`; at :math:`\alpha=1/L`,
     :math:`\rho=1-c/(2L)`.  Broadcasts over arrays.
     """
-    c, L, step = (np.asarray(v, dtype=np.float64) for v in (c, L, step))
+    c = _checks.real_array("c", c, low=0.0, low_open=True)
+    L = _checks.real_array("L", L, low=0.0, low_open=True)
+    step = _checks.real_array("step", step, low=0.0, low_open=True)
     return 1.0 - c * step * (1.0 - L * step / 2.0)
 
 
@@ -260,7 +262,9 @@ def flow_bound(c: Any, t: Any, J0: Any = 1.0) -> np.ndarray:
 
     From :math:`\frac{d}{dt}(J-J^\star)=-\|\nabla J\|^2\le-c(J-J^\star)` and Gronwall's lemma.
     """
-    c, t, J0 = (np.asarray(v, dtype=np.float64) for v in (c, t, J0))
+    c = _checks.real_array("c", c, low=0.0, low_open=True)
+    t = _checks.real_array("t", t, low=0.0)
+    J0 = _checks.real_array("J0", J0, low=0.0)
     return J0 * np.exp(-c * t)
 
 
@@ -272,7 +276,9 @@ def lojasiewicz_length_bound(f0: Any, c: Any, q: Any) -> np.ndarray:
     so the length of the whole path is at most :math:`f(\theta_0)^{1-q}/(c(1-q))`
     :cite:`lojasiewicz1963propriete`.  Returns that bound.
     """
-    f0, c, q = (np.asarray(v, dtype=np.float64) for v in (f0, c, q))
+    f0 = _checks.real_array("f0", f0, low=0.0)
+    c = _checks.real_array("c", c, low=0.0, low_open=True)
+    q = _checks.real_array("q", q, low=0.0, high=1.0, low_open=True, high_open=True)
     return f0 ** (1.0 - q) / (c * (1.0 - q))
 
 
@@ -283,7 +289,10 @@ def lojasiewicz_flow_bound(f0: Any, c: Any, q: Any, t: Any) -> np.ndarray:
     :math:`f(\theta(t))\le\bigl(f_0^{1-2q}+c^2(2q-1)t\bigr)^{-1/(2q-1)}`: a
     power law, slower than the exponential decay of the case :math:`q=1/2`.
     """
-    f0, c, q, t = (np.asarray(v, dtype=np.float64) for v in (f0, c, q, t))
+    f0 = _checks.real_array("f0", f0, low=0.0, low_open=True)
+    c = _checks.real_array("c", c, low=0.0, low_open=True)
+    t = _checks.real_array("t", t, low=0.0)
+    q = _checks.real_array("q", q)
     if np.any(q <= 0.5) or np.any(q >= 1):
         raise ValueError(f"q must lie in (1/2, 1) (q = 1/2 is the PL case, see flow_bound), got {q}")
     return (f0 ** (1.0 - 2.0 * q) + c**2 * (2.0 * q - 1.0) * t) ** (-1.0 / (2.0 * q - 1.0))
@@ -313,7 +322,9 @@ def sgd_interpolation_rate(lam: Any, L: Any, step: Any) -> np.ndarray:
     most :math:`1-\lambda\alpha/2`; at :math:`\alpha=\lambda/(2L^2)` it is
     :math:`1-\lambda^2/(4L^2)`.
     """
-    lam, L, step = (np.asarray(v, dtype=np.float64) for v in (lam, L, step))
+    lam = _checks.real_array("lam", lam, low=0.0, low_open=True)
+    L = _checks.real_array("L", L, low=0.0, low_open=True)
+    step = _checks.real_array("step", step, low=0.0, low_open=True)
     return 1.0 - lam * step + L**2 * step**2
 
 
@@ -384,11 +395,11 @@ def tanh_model(theta: Any, X: Any) -> jax.Array:
     ``theta`` ``(m*(d+1),)`` holds the rows :math:`(w_j, a_j)` of an
     ``(m, d+1)`` array; ``X`` ``(n, d)``.  Returns ``(n,)``.  Traceable.
     """
-    X = jnp.asarray(X)
+    X = _checks.finite_array("X", X)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (n, d), got shape {tuple(X.shape)}")
     d = X.shape[1]
-    theta = jnp.asarray(theta)
+    theta = _checks.finite_array("theta", theta)
     if theta.ndim != 1 or theta.shape[0] % (d + 1) != 0:
         raise ValueError(f"theta must be a vector of length m*(d+1) = m*{d + 1}, got shape {tuple(theta.shape)}")
     P = theta.reshape(-1, d + 1)
@@ -444,6 +455,7 @@ def sgd_least_squares(A: Any, b: Any, theta0: Any, step: Any, n_steps: int, key:
     :math:`J(\theta_k)`, shape ``(n_runs, n_steps + 1)``.  Raises ``ValueError``
     if a run diverges.
     """
+    _checks.prng_key("key", key, batched=True)
     A = _checks.finite_array("A", A, ndim=2)
     b = _checks.finite_array("b", b, ndim=1)
     theta0 = _checks.finite_array("theta0", theta0, ndim=1)

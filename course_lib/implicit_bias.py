@@ -166,6 +166,7 @@ class SparseProblem(NamedTuple):
 
 def sparse_recovery_problem(key: jax.Array, n: int = 20, p: int = 40, k: int = 3) -> SparseProblem:
     r"""Gaussian ``A`` ``(n, p)`` with entries :math:`\mathcal N(0,1/n)` and a ``k``-sparse :math:`\beta^\star` with entries :math:`\pm1`."""
+    _checks.prng_key("key", key, batched=True)
     n, p, k = (_checks.positive_int(nm, v) for nm, v in (("n", n), ("p", p), ("k", k)))
     if not (k <= n < p):
         raise ValueError(f"need k <= n < p for an underdetermined sparse problem, got n={n}, p={p}, k={k}")

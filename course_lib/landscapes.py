@@ -118,6 +118,8 @@ def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
     :math:`(a, a^2)`.
     """
     x = _checks.last_axis("x", x, 2)
+    _checks.real("a", a)
+    _checks.real("b", b)
     x1, x2 = x[..., 0], x[..., 1]
     return (a - x1) ** 2 + b * (x2 - x1**2) ** 2
 
@@ -130,7 +132,7 @@ def quadratic(x: jax.Array, A: jax.Array, center: jax.Array | None = None) -> ja
     :math:`A(x - c)`, its smoothness constant the largest eigenvalue of ``A``.
     Use ``functools.partial(quadratic, A=A)`` to obtain a :data:`Landscape`.
     """
-    A = jnp.asarray(A)
+    A = _checks.finite_array("A", A, ndim=2)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be a square matrix of shape (d, d), got shape {tuple(A.shape)}")
     x = _checks.last_axis("x", x, A.shape[0])
@@ -145,6 +147,7 @@ def batch_grad(f: Landscape) -> Callable[[jax.Array], jax.Array]:
     ``f(X).sum()`` with respect to ``X`` stacks the per-row gradients; this
     costs one reverse pass for the whole batch.
     """
+    _checks.is_callable("f", f)
     return jax.grad(lambda X: jnp.sum(f(X)))
 
 
@@ -169,6 +172,20 @@ class FiniteSum:
     targets: jax.Array
     reg: jax.Array
     kind: str = dataclasses.field(metadata=dict(static=True), default="least_squares")
+
+    def __post_init__(self) -> None:
+        # checked on construction; leaves are left alone when JAX rebuilds the pytree (tracers, placeholders)
+        _checks.one_of("kind", self.kind, ("least_squares", "logistic"))
+        F, b = self.features, self.targets
+        if isinstance(F, (np.ndarray, jax.Array)) and isinstance(b, (np.ndarray, jax.Array)) and not (
+                isinstance(F, jax.core.Tracer) or isinstance(b, jax.core.Tracer)):
+            F = _checks.finite_array("features", F, ndim=2)
+            _checks.finite_array("targets", b, ndim=1)
+            if b.shape[0] != F.shape[0]:
+                raise ValueError(f"targets must have shape ({F.shape[0]},) (one per row of features), "
+                                 f"got shape {tuple(b.shape)}")
+            if not isinstance(self.reg, jax.core.Tracer) and isinstance(self.reg, (int, float, np.ndarray, jax.Array)):
+                _checks.nonnegative("reg", self.reg)
 
     @property
     def n(self) -> int:
@@ -211,6 +228,7 @@ def least_squares(key: jax.Array, n: int, d: int, noise: float = 0.1, reg: float
     Rows :math:`a_i \sim \mathcal N(0, I_d)`, :math:`x^\star \sim \mathcal N(0, I_d/d)`,
     :math:`\varepsilon_i \sim \mathcal N(0, \text{noise}^2)`.
     """
+    _checks.prng_key("key", key, batched=True)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("noise", noise)
     _checks.nonnegative("reg", reg)
@@ -230,6 +248,7 @@ def logistic_regression(key: jax.Array, n: int, d: int, reg: float = 0.0) -> Fin
     r"""Generated logistic regression: labels :math:`b_i = \pm 1` drawn with
     :math:`P(b_i = 1) = 1/(1 + e^{-a_i^\top x^\star})`, :math:`a_i \sim \mathcal N(0, I_d)`.
     """
+    _checks.prng_key("key", key, batched=True)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("reg", reg)
     A, b = _logistic_data(key, n, d)

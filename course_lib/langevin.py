@@ -80,6 +80,7 @@ def mean_field_langevin(key: jax.Array, params: tl.Params, X: Any, y: Any, *, ta
     :math:`\sigma=\sqrt{2\tau/\delta t}`); a diverging run raises
     :class:`course_lib.divergence.DivergenceError`.
     """
+    _checks.prng_key("key", key, batched=True)
     params = tl._check_params(params)
     m, d = params.W.shape
     X = tl._check_inputs(X, d)

@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import optimizers as _opt
+from . import _checks
 from ._checks import nonnegative, one_of, positive, positive_int
 
 __all__ = [
@@ -93,6 +94,7 @@ def init_mlp(key: jax.Array, sizes: tuple[int, ...] = (64, 64, 10), batchnorm: b
     and, with ``batchnorm``, ``"gamma"``, ``"beta"`` (one per hidden layer);
     ``bn_state`` has the running ``"mean"`` and ``"var"`` (empty lists without batchnorm).
     """
+    _checks.prng_key("key", key, batched=True)
     if len(sizes) < 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in sizes):
         raise ValueError(f"sizes must be a tuple of >= 2 positive integers, got {sizes!r}")
     keys = jax.random.split(key, len(sizes) - 1)
@@ -118,6 +120,8 @@ def apply_mlp(params: dict, bn_state: dict, X: jax.Array, *, train: bool = False
     ``dropout`` using ``key``; ``train=False`` uses the running averages and no
     dropout, so the output of an example no longer depends on the others.
     """
+    if key is not None:
+        _checks.prng_key("key", key, batched=True)
     use_bn = "gamma" in params
     n_layers = len(params["W"])
     means, vars_ = [], []
@@ -142,13 +146,29 @@ def apply_mlp(params: dict, bn_state: dict, X: jax.Array, *, train: bool = False
     return logits, new_state
 
 
+def _check_logits_labels(logits: Any, y: Any) -> None:
+    """``logits`` ``(n, k)`` finite reals, ``y`` ``(n,)`` integer labels in ``0..k-1`` (skipped under tracing)."""
+    if isinstance(logits, jax.core.Tracer) or isinstance(y, jax.core.Tracer):
+        return
+    z = _checks.finite_array("logits", logits, ndim=2)
+    labels = np.asarray(y) if not isinstance(y, (str, bytes)) and y is not None else None
+    if labels is None or labels.dtype.kind not in "iu" or labels.shape != (z.shape[0],):
+        shown = y if labels is None else f"dtype {labels.dtype}, shape {labels.shape}"
+        raise ValueError(f"y must be integer class labels of shape ({z.shape[0]},) (one per row of logits), got {shown}")
+    if labels.size and (labels.min() < 0 or labels.max() >= z.shape[1]):
+        raise ValueError(f"y must hold labels in 0..{z.shape[1] - 1} (logits has {z.shape[1]} columns), "
+                         f"got values from {labels.min()} to {labels.max()}")
+
+
 def cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
     r"""Mean cross-entropy :math:`\frac1n\sum_i -\log \operatorname{softmax}(\text{logits}_i)_{y_i}`."""
+    _check_logits_labels(logits, y)
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
 
 
 def accuracy(logits: jax.Array, y: jax.Array) -> jax.Array:
     """Fraction of rows of ``logits`` whose argmax is the label ``y``."""
+    _check_logits_labels(logits, y)
     return jnp.mean(jnp.argmax(logits, axis=1) == y)
 
 
@@ -285,6 +305,7 @@ def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_ep
     every minibatch with :func:`shift_images` (a fresh random shift of each
     image at each step; evaluation uses the original images).  Returns a :class:`History`.
     """
+    _checks.prng_key("key", key, batched=True)
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     positive("learning_rate", learning_rate)
@@ -303,6 +324,7 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
 
     Every field of the returned :class:`History` has leading axes ``(s, r)``.
     """
+    _checks.prng_key("keys", keys, batched=True)
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     lrs = jnp.asarray(learning_rates, jnp.float32)
@@ -329,6 +351,7 @@ def batch_dependence(params: dict, bn_state: dict, data: Digits, key: jax.Array,
     ``(10,)`` in evaluation mode.  Without batch norm every row equals the
     evaluation-mode output: the loss is then a sum of one term per example.
     """
+    _checks.prng_key("key", key, batched=True)
     positive_int("batch_size", batch_size)
     positive_int("n_batches", n_batches)
     n = data.X_train.shape[0]
@@ -376,8 +399,9 @@ def shift_images(key: jax.Array, X: jax.Array, max_shift: int = 1) -> jax.Array:
     :math:`(2s+1)^2`-times larger set of shifted images, sampled afresh at
     every step.  ``max_shift = 0`` returns ``X`` unchanged.
     """
+    _checks.prng_key("key", key, batched=True)
     max_shift = _check_shift(max_shift)
-    X = jnp.asarray(X)
+    X = _checks.finite_array("X", X)
     if X.ndim != 2 or X.shape[1] != 64:
         raise ValueError(f"X must be a batch of flattened 8x8 images of shape (n, 64), got shape {X.shape}")
     if max_shift == 0:
@@ -414,6 +438,7 @@ def augmentation_study(data: Digits, keys: jax.Array, *, name: str = "adam", lea
     test and training cross-entropy (on the unshifted images) ``(s,)``, and
     the test-loss curves ``(s, n_epochs+1)``.
     """
+    _checks.prng_key("keys", keys, batched=True)
     if _check_shift(max_shift) == 0:
         raise ValueError("max_shift must be >= 1 to compare with the unaugmented run, got 0")
     kw = dict(n_epochs=n_epochs, hidden=hidden, batch_size=batch_size, **hyper)

@@ -38,6 +38,7 @@ functions, which split :func:`sample` in its random and its deterministic half:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 import jax
@@ -112,7 +113,7 @@ def heavy_tailed(sigma: float, df: float = 3.0) -> NoiseModel:
     Its tails decay polynomially, so it is not sub-Gaussian.
     """
     _checks.nonnegative("sigma", sigma)
-    if not isinstance(df, jax.core.Tracer) and not float(df) > 2.0:
+    if not isinstance(df, jax.core.Tracer) and not _checks.in_range("df", df, 2.0, math.inf, low_open=True):
         raise ValueError(f"df must be > 2 so that the covariance is finite, got {df!r}")
     return NoiseModel(_scalar(sigma), _scalar(df), None, "heavy_tailed")
 
@@ -241,6 +242,7 @@ def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[
     (needed by ``power_law``; for ``minibatch`` it must be the finite sum).
     Traceable: call it inside ``jit``/``scan``.
     """
+    _checks.prng_key("key", key, batched=True)
     return apply(noise, draw(noise, key, 0, X.shape, X.dtype), X, objective)
 
 
@@ -261,6 +263,7 @@ def draw(noise: NoiseModel, key: jax.Array, t: jax.Array | int, shape: tuple[int
     chains along the last axis) gives the same numbers transposed, chains last.
     Traceable; ``t`` may be traced.
     """
+    _checks.prng_key("key", key, batched=True)
     if noise.kind == "given":
         G = noise.increments
         if G.shape[1:] != tuple(shape):

@@ -280,6 +280,8 @@ def sawtooth(x: Any, width: float) -> jax.Array:
     theorem on typical Lipschitz functions :cite:`borwein1997essentially`.
     """
     _checks.positive("width", width)
+    if not isinstance(x, jax.core.Tracer):
+        x = _checks.finite_array("x", x)
     u = jnp.asarray(x, dtype=jnp.result_type(float)) / width
     return width * jnp.abs(u - jnp.round(u))
 
@@ -389,7 +391,13 @@ def subgradient_method(
     steps = _checks.finite_array("steps", steps, ndim=1)
     if steps.shape[0] < 1 or (not _checks._is_tracer(steps) and (np.asarray(steps) < 0).any()):
         raise ValueError(f"steps must be a non-empty array of non-negative step sizes, got shape {steps.shape}")
-    return SubgradientRun(*_subgradient_scan(oracle, w0, steps))
+    iterates, values, norms = _subgradient_scan(oracle, w0, steps)
+    if not _checks._is_tracer(iterates):  # the one divergence policy: a single path raises
+        from .divergence import DEFAULT_RADIUS, check
+
+        check(iterates, "subgradient_method (reduce the steps)", DEFAULT_RADIUS * (1.0 + float(np.max(np.abs(np.asarray(w0))))))
+        check(values, "subgradient_method's values (reduce the steps)", float("inf"))
+    return SubgradientRun(iterates, values, norms)
 
 
 @functools.partial(jax.jit, static_argnames=("oracle",))

@@ -305,6 +305,7 @@ def stochastic_approximation(
     :func:`course_lib.simulate.trajectories` (with :class:`course_lib.simulate.Field`);
     raises :class:`DivergenceError` if a chain leaves the domain.
     """
+    _checks.prng_key("key", key, batched=True)
     field = _field("field", field)
     x0 = _point("x0", x0)
     steps = _steps(steps)
@@ -398,8 +399,8 @@ def window_errors(
 
 def fit_order(h: Any, err: Any) -> float:
     r"""Least-squares slope :math:`p` of :math:`\log \text{err} = p\log h + c`: the measured order in :math:`h`."""
-    h = np.asarray(h, dtype=float)
-    e = np.asarray(err, dtype=float)
+    h = np.asarray(_checks.real_array("h", h, low=0.0, low_open=True), dtype=float)
+    e = np.asarray(_checks.real_array("err", err, low=0.0, low_open=True), dtype=float)
     if h.ndim != 1 or h.shape != e.shape or h.size < 2:
         raise ValueError(f"h and err must be 1-D of the same length >= 2, got shapes {h.shape} and {e.shape}")
     if np.any(h <= 0) or np.any(e <= 0) or not np.all(np.isfinite(e)):
@@ -518,6 +519,7 @@ def euler_maruyama(
     :class:`course_lib.simulate.Field` and step :math:`\Delta t`), like
     :func:`stochastic_approximation`.
     """
+    _checks.prng_key("key", key, batched=True)
     field = _field("field", field)
     x0 = _point("x0", x0)
     _checks.positive("eta", eta)

@@ -74,7 +74,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _checks
 from ._checks import finite_array, nonnegative, one_of, positive, positive_int
+from .divergence import DEFAULT_RADIUS as _DEFAULT_RADIUS
+from .divergence import check as _divergence_check
 
 __all__ = [
     "Optimizer",
@@ -667,6 +670,7 @@ def quadratic_problem(weights: Any, angle: float = 0.0, center: Any = None) -> C
     Returns ``J`` mapping ``(d,)`` to a scalar.
     """
     w = finite_array("weights", weights, ndim=1)
+    _checks.real("angle", angle)
     if not bool(jnp.all(w > 0)):
         raise ValueError("weights must be positive curvatures")
     R = rotation(angle, w.shape[0])
@@ -684,6 +688,7 @@ def rotation(angle: float, d: int = 2) -> jax.Array:
     d = positive_int("d", d)
     if d < 2:
         raise ValueError(f"d must be >= 2, got {d}")
+    _checks.real("angle", angle)
     angle = jnp.asarray(angle, jnp.result_type(float))
     c, s = jnp.cos(angle), jnp.sin(angle)
     return jnp.eye(d).at[:2, :2].set(jnp.array([[c, -s], [s, c]]))
@@ -722,7 +727,7 @@ def convergence_rate(errors: Any, start: int | None = None) -> float:
     r"""Measured linear rate: the geometric mean of :math:`e_{k+1}/e_k` over the second half
     (or from ``start``) of a positive sequence ``errors`` ``(n,)`` -- :math:`(e_{n-1}/e_s)^{1/(n-1-s)}`.
     Entries at or below 1e-30 (underflow) are dropped from the end first."""
-    e = np.asarray(errors, dtype=np.float32)   # NumPy: eager jnp compiles XLA kernels for every new length
+    e = np.asarray(finite_array("errors", errors), dtype=np.float32)   # reductions in NumPy: eager jnp compiles XLA kernels for every new length
     if e.ndim != 1 or e.shape[0] < 3:
         raise ValueError(f"errors must be a 1-D array of length >= 3, got shape {tuple(e.shape)}")
     good = int(np.sum(np.cumprod(e > 1e-30)))
@@ -778,6 +783,8 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     diagonal preconditioner the effective step of coordinate :math:`i` is
     ``-updates / grads``.  ``sigma``, ``learning_rate`` and ``hyper`` are traced.
     """
+    _checks.prng_key("key", key, batched=True)
+    _checks.is_callable("loss", loss)
     one_of("name", name, tuple(OPTIMIZERS))
     n_steps = positive_int("n_steps", n_steps)
     nonnegative("sigma", sigma)
@@ -792,7 +799,7 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
 
 
 def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam: float = 1.0,
-                     x0: float = 1.0) -> tuple[jax.Array, jax.Array, jax.Array]:
+                     x0: float = 1.0, max_steps: int = 10**6) -> tuple[jax.Array, jax.Array, jax.Array]:
     r"""Discrete iterates against their ODE on :math:`f(x) = \lambda x^2/2`, at times :math:`t_k = k h \le T`.
 
     ``method="gd"``: gradient descent with step :math:`\alpha = h` versus the gradient flow
@@ -801,19 +808,30 @@ def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam
     (from rest, :math:`x_{-1} = x_0`), versus :math:`\ddot x + \delta\dot x + \nabla f(x) = 0`,
     :math:`\dot x(0) = 0` (needs :math:`\delta^2 < 4\lambda`): divide the Polyak form by :math:`h^2`
     to see the finite differences of :math:`\ddot x` and :math:`\dot x`.
-    Returns ``(t, iterates, ode)``, each ``(K+1,)``.
+    Returns ``(t, iterates, ode)``, each ``(K+1,)``.  A run of more than ``max_steps`` steps
+    (:math:`K = T/h`) is refused up front (raise ``max_steps`` to ask for it); iterates that
+    blow up raise :class:`~course_lib.divergence.DivergenceError` (reduce ``h``).
     """
     one_of("method", method, ("gd", "heavy_ball"))
     positive("h", h)
     positive("T", T)
     positive("lam", lam)
+    positive("delta", delta)
+    _checks.real("x0", x0)
+    max_steps = _checks.positive_int("max_steps", max_steps)
+    if float(T) / float(h) > max_steps:
+        raise ValueError(f"h={h} and T={T} mean T/h = {float(T) / float(h):.3g} steps, more than max_steps="
+                         f"{max_steps}; use a larger h or a smaller T, or pass max_steps={float(T) / float(h):.3g} "
+                         "to run it anyway")
     K = int(T / h)
     if K < 1:
         raise ValueError(f"h must be <= T, got h={h}, T={T}")
     t = jnp.asarray(np.arange(K + 1) * h)
     if method == "gd":
         k = np.arange(K + 1)
-        return t, jnp.asarray(x0 * (1.0 - h * lam) ** k), jnp.asarray(x0 * np.exp(-lam * k * h))
+        xs = _divergence_check(x0 * (1.0 - h * lam) ** k, "continuous_limit (h * lam > 2: reduce h)",
+                               _DEFAULT_RADIUS * max(1.0, abs(float(x0))))
+        return t, jnp.asarray(xs), jnp.asarray(x0 * np.exp(-lam * k * h))
     positive("delta", delta)
     if not delta**2 < 4 * lam:
         raise ValueError(f"delta must satisfy delta^2 < 4 lam (under-damped), got delta={delta}, lam={lam}")
@@ -823,6 +841,7 @@ def continuous_limit(method: str, h: float, T: float, *, delta: float = 1.0, lam
     for k in range(K):  # a scalar recursion: NumPy is faster than compiling a scan per h
         xs[k + 1] = xs[k] - alpha * lam * xs[k] + beta * (xs[k] - x_prev)
         x_prev = xs[k]
+    _divergence_check(xs, "continuous_limit (reduce h)", _DEFAULT_RADIUS * max(1.0, abs(float(x0))))
     w = (lam - delta**2 / 4) ** 0.5
     tn = np.asarray(t)
     ode = x0 * np.exp(-delta * tn / 2) * (np.cos(w * tn) + delta / (2 * w) * np.sin(w * tn))

@@ -179,14 +179,25 @@ def _split_objective(objective: Any) -> tuple[Callable | None, FiniteSum | None]
 
 
 def _validate(
-    noise: NoiseModel, x0: Any, step: Any, decay: Any, n_steps: Any, objective: Any, steps_name: str = "n_steps"
+    noise: NoiseModel, x0: Any, step: Any, decay: Any, n_steps: Any, objective: Any, steps_name: str = "n_steps",
+    key: Any = None, max_work: float | None = None,
 ) -> tuple[jax.Array, jax.Array]:
-    """Check the common arguments; return ``x0`` and the step schedule as a 1-D array."""
+    """Check the common arguments; return ``x0`` and the step schedule as a 1-D array.
+
+    Also the PRNG ``key``, that ``objective`` is callable, and the work size: ``n_steps`` x chains x
+    dimension over the budget (:data:`course_lib._checks.MAX_WORK`, or ``max_work``) is refused up front.
+    """
+    _checks.prng_key("key", key)
+    if not isinstance(objective, Field):
+        _checks.is_callable("objective", objective)
     if not isinstance(noise, NoiseModel):
         raise ValueError(f"noise must be a course_lib.noise.NoiseModel, got {type(noise).__name__}")
     x0 = _checks.finite_array("x0", x0, ndim=2)
     _checks.nonnegative("decay", decay)
     n_steps = _checks.positive_int(steps_name, n_steps)
+    _checks.work_size(f"{steps_name}={n_steps} with {x0.shape[0]} chains in dimension {x0.shape[1]}", steps=n_steps,
+                      size=x0.size, max_work=max_work,
+                      how=f"pass max_work={float(n_steps) * x0.size:.1e} to run it anyway (it may take long)")
     if np.ndim(step) == 0:
         _checks.positive("step", step)
         steps = jnp.reshape(jnp.asarray(step, x0.dtype), (1,))
@@ -437,6 +448,7 @@ def trajectories(
     divergence_radius: float = DEFAULT_RADIUS,
     every: int = 1,
     on_divergence: str = "warn",
+    max_work: float | None = None,
 ) -> Trajectories:
     r"""Run SGD from ``x0`` (shape ``(n, d)``, one row per chain) for ``n_steps``
     steps and return every iterate, shape ``(n_steps + 1, n, d)``.
@@ -449,9 +461,13 @@ def trajectories(
     iterates).  Memory grows with ``n * n_steps / every``: use
     :func:`occupation_histogram` for many chains.
     """
-    x0, step = _validate(noise, x0, step, decay, n_steps, objective)
+    x0, step = _validate(noise, x0, step, decay, n_steps, objective, key=key, max_work=max_work)
     _checks.positive("divergence_radius", divergence_radius)
     every = _checks.positive_int("every", every)
+    _checks.work_size(f"trajectories(n_steps={n_steps}, every={every}) records {n_steps // every + 1} iterates of "
+                      f"{x0.shape[0]} chains", steps=n_steps, size=x0.size, max_work=max_work,
+                      record_bytes=(n_steps // every + 1) * x0.size * x0.dtype.itemsize,
+                      how="raise every=, or use occupation_histogram, or pass a larger max_work=")
     _policy(on_divergence)
     f_static, f_dyn = _split_objective(objective)
     n = x0.shape[0]
@@ -490,6 +506,7 @@ def occupation_histogram(
     divergence_radius: float = DEFAULT_RADIUS,
     progress: bool | None = None,
     on_divergence: str = "warn",
+    max_work: float | None = None,
 ) -> Histogram:
     r"""Occupation histogram of SGD over ``dims`` in the box ``[low, high]``.
 
@@ -503,7 +520,7 @@ def occupation_histogram(
     ``progress``: a progress bar over the steps; ``None`` (default) shows one
     for long runs in live Jupyter only (:mod:`course_lib.progress`).
     """
-    x0, step = _validate(noise, x0, step, decay, n_steps, objective)
+    x0, step = _validate(noise, x0, step, decay, n_steps, objective, key=key, max_work=max_work)
     _checks.positive("divergence_radius", divergence_radius)
     _policy(on_divergence)
     if np.ndim(dims) != 1 or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in dims):
@@ -590,6 +607,7 @@ def hitting_times(
     divergence_radius: float = DEFAULT_RADIUS,
     progress: bool | None = None,
     on_divergence: str = "warn",
+    max_work: float | None = None,
 ) -> HittingTimes:
     r"""First hitting times :math:`\tau = \min\{t : \min_j \|x_t - c_j\| \le \delta\}` of a stopping set.
 
@@ -614,7 +632,7 @@ def hitting_times(
     ``progress``: a progress bar over the steps; ``None`` (default) shows one
     for long runs in live Jupyter only (:mod:`course_lib.progress`).
     """
-    x0, step = _validate(noise, x0, step, decay, max_steps, objective, "max_steps")
+    x0, step = _validate(noise, x0, step, decay, max_steps, objective, "max_steps", key=key, max_work=max_work)
     _checks.positive("divergence_radius", divergence_radius)
     _policy(on_divergence)
     if noise.kind == "given":

@@ -209,6 +209,7 @@ def make_problem(key: jax.Array, kind: str, n: int, d: int, *, reg: float = 0.0,
     :math:`1` (least squares) or :math:`1/4` (logistic) plus the regularisers, and the condition number
     :math:`\kappa = L_{\max}/\mu` is set by ``reg``.  Targets are generated from the final features.
     """
+    _checks.prng_key("key", key, batched=True)
     _checks.one_of("kind", kind, ("least_squares", "logistic"))
     _checks.nonnegative("ncvx", ncvx)
     _checks.nonnegative("reg", reg)
@@ -262,6 +263,7 @@ def minibatch_gradients(problem: Problem, theta, key: jax.Array, *, batch: int, 
 
     ``batch`` is traced when ``batch_max`` (static, ``batch <= batch_max <= n``; default ``batch``) is
     given: a sweep over batch sizes with one ``batch_max`` compiles once per ``replacement``."""
+    _checks.prng_key("key", key, batched=True)
     theta = _start(problem, theta)
     batch = _checks.positive_int("batch", batch)
     batch_max = batch if batch_max is None else _checks.positive_int("batch_max", batch_max)
@@ -280,6 +282,8 @@ def reference_solution(problem: Problem, tol: float = 1e-13, max_iter: int = 100
     :math:`\|\nabla J\| \le` ``tol``.  Raises ``ValueError`` for a nonconvex problem
     or when Newton does not converge.
     """
+    _checks.positive("tol", tol)
+    max_iter = _checks.positive_int("max_iter", max_iter)
     if float(problem.ncvx) != 0.0:
         raise ValueError("reference_solution needs a convex problem (ncvx = 0)")
     A = np.asarray(problem.base.features, dtype=np.float64)
@@ -329,7 +333,10 @@ class Run(NamedTuple):
 def _check_run(name: str, thetas: jax.Array) -> jax.Array:
     if not np.isfinite(np.asarray(thetas)).all():   # on the host: no XLA compilation per shape
         raise _DivergenceError(f"{name} diverged: the iterates became infinite or NaN; use a smaller step")
-    return thetas
+    from .divergence import DEFAULT_RADIUS, check  # the one policy: a norm beyond the radius diverged too
+
+    return check(thetas, f"{name} (use a smaller step)", DEFAULT_RADIUS,
+                 chain_axis=None if np.ndim(thetas) <= 2 else 1)
 
 
 def _start(problem: Problem, theta0) -> jax.Array:
@@ -338,8 +345,12 @@ def _start(problem: Problem, theta0) -> jax.Array:
     return _checks.finite_array("theta0", theta0, ndim=1, last=problem.dim)
 
 
-def _records(n_records: int, record_every: int) -> tuple[int, int]:
-    return _checks.positive_int("n_records", n_records), _checks.positive_int("record_every", record_every)
+def _records(n_records: int, record_every: int, dim: int = 1) -> tuple[int, int]:
+    n_records = _checks.positive_int("n_records", n_records)
+    record_every = _checks.positive_int("record_every", record_every)
+    _checks.work_size(f"n_records={n_records} x record_every={record_every} steps in dimension {dim}",
+                      steps=n_records * record_every, size=dim, record_bytes=8.0 * n_records * dim)
+    return n_records, record_every
 
 
 def _stack(theta0: jax.Array, thetas: jax.Array) -> jax.Array:
@@ -369,7 +380,7 @@ def gd(problem: Problem, theta0, *, step: float, n_records: int, record_every: i
     """
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     thetas = _check_run("gd", _gd(problem, theta0, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every)))
     steps = np.arange(n_records + 1) * record_every
     return Run(thetas, steps * problem.n, steps)
@@ -454,9 +465,10 @@ def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
 
     Counts ``batch`` evaluations per step.
     """
+    _checks.prng_key("key", key, batched=True)
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     batch = _checks.positive_int("batch", batch)
     batch_max = batch if batch_max is None else _checks.positive_int("batch_max", batch_max)
     if batch > batch_max or batch_max > problem.n:
@@ -514,7 +526,7 @@ def _sag_saga(problem, theta0, key, step, n_records, record_every, saga):
 def _incremental(name: str, problem, theta0, key, step, n_records, record_every, saga: bool) -> Run:
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     thetas = _sag_saga(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every), saga)
     thetas = _check_run(name, thetas)
     steps = np.arange(n_records + 1) * record_every
@@ -527,6 +539,7 @@ def sag(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
     :math:`\theta_{k+1} = \theta_k - \alpha\frac1n\sum_i y_i`.  One evaluation per step (plus ``n`` to fill
     the table at :math:`\theta_0`).  Theory: :math:`\alpha = 1/(16L_{\max})`; :math:`1/L_{\max}` works in practice.
     """
+    _checks.prng_key("key", key, batched=True)
     return _incremental("sag", problem, theta0, key, step, n_records, record_every, saga=False)
 
 
@@ -536,6 +549,7 @@ def saga(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: in
     variance vanishes at the optimum.  One evaluation per step (plus ``n`` for the table).  Step
     :math:`1/(3L_{\max})` in theory.
     """
+    _checks.prng_key("key", key, batched=True)
     return _incremental("saga", problem, theta0, key, step, n_records, record_every, saga=True)
 
 
@@ -572,7 +586,7 @@ def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_record
     _checks.nonnegative("momentum", momentum)
     if not momentum < 1:
         raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}")
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     dt = theta0.dtype
     thetas = _check_run("nesterov", _nesterov(problem, theta0, jnp.asarray(step, dt), jnp.asarray(momentum, dt),
                                               n_records, jnp.asarray(record_every)))
@@ -612,10 +626,12 @@ def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int
     Records once per epoch; costs ``n + 2 * inner`` evaluations per epoch.  The analysis needs
     ``inner`` of order :math:`\kappa` at least, so use ``inner >= max(n, kappa)`` on ill-conditioned problems.
     """
+    _checks.prng_key("key", key, batched=True)
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
     n_epochs = _checks.positive_int("n_epochs", n_epochs)
     inner = problem.n if inner is None else _checks.positive_int("inner", inner)
+    _checks.work_size(f"svrg(n_epochs={n_epochs}, inner={inner})", steps=n_epochs * (inner + 1), size=problem.dim)
     thetas = _check_run("svrg", _svrg(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_epochs, jnp.asarray(inner)))
     epochs = np.arange(n_epochs + 1)
     return Run(thetas, epochs * (problem.n + 2 * inner), epochs * inner)
@@ -677,8 +693,9 @@ def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record
     ones; 3 per step on average for :math:`p = 1/n`), plus ``n`` at the start.  ``theta1``,
     ``theta2``, ``prob`` and ``record_every`` are traced.
     """
+    _checks.prng_key("key", key, batched=True)
     theta0 = _start(problem, theta0)
-    n_records, record_every = _records(n_records, record_every)
+    n_records, record_every = _records(n_records, record_every, problem.dim)
     L, mu = problem.L_max, problem.mu
     sigma = mu / L
     theta1 = min(math.sqrt(2.0 * sigma * problem.n / 3.0), 0.5) if theta1 is None else theta1
@@ -747,8 +764,11 @@ def default_step(method: str, problem: Problem) -> float:
 def descent_bound(value: float, grad_sq: float, L: float, step: float, sigma2: float) -> float:
     r"""One-step bound :math:`\mathbb E[J(\theta - \alpha\nabla J_I(\theta))] \le J(\theta) - \frac{\alpha}{2}\|\nabla J(\theta)\|^2
     + \frac{L\alpha^2}{2}\sigma^2(\theta)`, valid for :math:`\alpha \le 1/L` :cite:`pauwels2024intro`."""
+    _checks.real("value", value)
+    _checks.nonnegative("grad_sq", grad_sq)
     _checks.positive("L", L)
     _checks.positive("step", step)
+    _checks.nonnegative("sigma2", sigma2)
     return value - 0.5 * step * grad_sq + 0.5 * L * step**2 * sigma2
 
 
@@ -762,10 +782,10 @@ def nonconvex_bound(k, gap: float, L: float, step: float, sigma2: float):
     ``k`` may be an array (NumPy, returned with its shape).
     """
     _checks.positive("L", L)
-    step = np.asarray(step, dtype=float)
-    if np.any(step <= 0):
-        raise ValueError(f"step must be positive, got {step!r}")
-    k = np.asarray(k, dtype=float)
+    _checks.nonnegative("gap", gap)
+    _checks.nonnegative("sigma2", sigma2)
+    step = _checks.real_array("step", step, low=0.0, low_open=True)
+    k = _checks.real_array("k", k, low=0.0)
     return 2.0 * gap / ((k + 1.0) * step) + L * step * sigma2
 
 
@@ -774,8 +794,10 @@ def optimal_constant_step(k: int, gap: float, L: float, sigma2: float) -> float:
     :math:`\alpha^\star = \min\bigl(1/L, \sqrt{2(J(\theta_0)-J^\star)/((k+1)L\sigma^2)}\bigr)`; the bound is then
     :math:`2\sqrt{2(J(\theta_0)-J^\star)L\sigma^2/(k+1)}` when the square root is the smaller, an
     :math:`O(1/\sqrt{k})` rate."""
+    k = _checks.nonnegative_int("k", k)
     _checks.positive("L", L)
     _checks.positive("gap", gap)
+    _checks.nonnegative("sigma2", sigma2)
     if sigma2 <= 0:
         return 1.0 / L
     return float(min(1.0 / L, math.sqrt(2.0 * gap / ((k + 1) * L * sigma2))))
@@ -785,7 +807,11 @@ def minibatch_variance(sigma2, n: int, batch, replacement: bool = True):
     r"""Variance :math:`\mathbb E\|g_b - \nabla J\|^2` of a minibatch gradient of size ``batch``:
     :math:`\sigma^2/b` with replacement, :math:`\frac{\sigma^2}{b}\,\frac{n-b}{n-1}` without
     (finite-population correction: zero for :math:`b = n`)."""
-    b = np.asarray(batch, dtype=float)
+    n = _checks.positive_int("n", n)
+    b = _checks.real_array("batch", batch, low=1.0)
+    if np.any(b != np.round(b)):
+        raise ValueError(f"batch must hold whole numbers (sample counts), got {batch!r}")
+    sigma2 = _checks.real_array("sigma2", sigma2, low=0.0)
     if np.any(b < 1) or np.any(b > n):
         raise ValueError(f"batch must lie in [1, n = {n}], got {batch!r}")
     v = np.asarray(sigma2, dtype=float) / b
@@ -800,7 +826,9 @@ def complexity(method: str, n, kappa, eps):
     variance reduction) :math:`(n+\sqrt{n\kappa})\log\frac1\varepsilon`; and ``"agd"``, Nesterov's
     accelerated gradient descent, :math:`n\sqrt{\kappa}\log\frac1\varepsilon` :cite:`nesterov2018lectures`."""
     _checks.one_of("method", method, ("gd", "agd", "sgd", "vr", "accelerated"))
-    n, kappa, eps = (np.asarray(v, dtype=float) for v in (n, kappa, eps))
+    n = _checks.real_array("n", n, low=1.0)
+    kappa = _checks.real_array("kappa", kappa, low=1.0)
+    eps = _checks.real_array("eps", eps)
     if np.any(eps <= 0) or np.any(eps >= 1):
         raise ValueError(f"eps must lie in (0, 1), got {eps!r}")
     log = np.log(1.0 / eps)
@@ -817,7 +845,9 @@ def complexity(method: str, n, kappa, eps):
 
 def evals_to_reach(errors, evals, eps: float) -> float:
     """First number of evaluations at which ``errors`` (``(m,)``, relative) falls below ``eps``; ``inf`` if never."""
-    e, c = np.asarray(errors, dtype=float), np.asarray(evals, dtype=float)
+    e = np.asarray(_checks.finite_array("errors", errors), dtype=float)
+    c = np.asarray(_checks.finite_array("evals", evals), dtype=float)
+    _checks.positive("eps", eps)
     if e.shape != c.shape or e.ndim != 1:
         raise ValueError(f"errors and evals must be 1-D of the same length, got {e.shape} and {c.shape}")
     hit = np.nonzero(e <= eps)[0]
@@ -865,6 +895,7 @@ def sgd_grad_curve(problem: Problem, theta0, key: jax.Array, *, step: float, n_s
     """Run ``n_runs`` SGD chains (constant ``step``, minibatch ``batch``, extra noise ``noise``) and return
     their :class:`GradCurve`.  ``j_star`` is :math:`J^\\star` (or a lower estimate).  Every argument but
     ``n_steps``, ``n_runs``, ``batch_max`` and ``record_every`` is traced: no recompilation."""
+    _checks.prng_key("key", key, batched=True)
     n_steps = _checks.positive_int("n_steps", n_steps)
     record_every = _checks.positive_int("record_every", record_every)
     if n_steps % record_every:
@@ -898,7 +929,9 @@ def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, 
     (the classical strongly convex schedule, error :math:`O(\\kappa/k)`); ``agd`` is :func:`nesterov` with
     :math:`\\alpha = 1/L` and :math:`\\beta = (\\sqrt{L/\\mu}-1)/(\\sqrt{L/\\mu}+1)`; ``katyusha`` uses
     the default parameters of :func:`katyusha` (about 3 evaluations per step)."""
+    _checks.prng_key("key", key, batched=True)
     _checks.one_of("method", method, METHODS)
+    _checks.positive("budget", budget)
     n = problem.n
     theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
     m = _checks.positive_int("n_points", n_points)
@@ -976,6 +1009,7 @@ def replacement_comparison(problem: Problem, theta_star, key: jax.Array, *, step
     of ``n // batch`` steps, ``n_runs`` seeds each (the same keys for both), from ``theta0`` (zeros by
     default), and return the squared distances to ``theta_star`` at epoch ends as :class:`ReplacementRuns`.
     ``step`` and ``batch`` are traced (no recompilation when they change)."""
+    _checks.prng_key("key", key, batched=True)
     theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
     batch = _checks.positive_int("batch", batch)
     if batch > problem.n:
@@ -1042,10 +1076,19 @@ def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.
     with their own :math:`L/\mu`), in epochs.  ``kappa`` is data (a ridge value), so a new
     ``kappa`` reuses the compiled runs; a new ``n`` compiles them once.
     """
+    _checks.prng_key("key", key, batched=True)
     n = _checks.positive_int("n", n)
     if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa > 1):
         raise ValueError(f"kappa must be a number > 1, got {kappa!r}")
     _checks.positive("epochs", epochs)
+    _checks.positive("eps", eps)
+    d = _checks.positive_int("d", d)
+    n = _checks.positive_int("n", n)
+    if isinstance(methods, str) or not isinstance(methods, (tuple, list)) or not methods:
+        raise ValueError(f"methods must be a non-empty tuple of method names from {METHODS}, e.g. ('gd', 'sgd'), "
+                         f"got {methods!r}" + (f"; for one method write ({methods!r},)" if isinstance(methods, str) else ""))
+    for m in methods:
+        _checks.one_of("methods", m, METHODS)
     scales = jnp.geomspace(1.0, 1e-2, d)
     p = make_problem(key, "least_squares", n, d, scales=scales, normalize=True, reg=1.0 / (kappa - 1))
     ts = reference_solution(p)

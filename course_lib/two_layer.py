@@ -126,6 +126,7 @@ def network(params: Params, X: Any, alpha: Any = 1.0, mask: Any = None) -> jax.A
 
 def init_gaussian(key: jax.Array, m: int, d: int) -> Params:
     r"""NTK initialisation: :math:`w_j\sim\mathcal N(0, I_d)`, :math:`\eta_j=\pm1` (fair signs)."""
+    _checks.prng_key("key", key, batched=True)
     m, d = _checks.positive_int("m", m), _checks.positive_int("d", d)
     k1, k2 = jax.random.split(key)
     return Params(jax.random.rademacher(k1, (m,), dtype=jnp.float32), jax.random.normal(k2, (m, d)))
@@ -139,6 +140,7 @@ def init_symmetric(key: jax.Array, m: int, scale: float = 1.0) -> Params:
     prefix of the units is itself a network with zero output, so narrower networks
     are masks of a wide one.  ``m`` must be even.
     """
+    _checks.prng_key("key", key, batched=True)
     m = _checks.positive_int("m", m)
     if m % 2:
         raise ValueError(f"m must be even (units come in +/- pairs), got {m}")
@@ -152,6 +154,7 @@ def init_symmetric(key: jax.Array, m: int, scale: float = 1.0) -> Params:
 
 def sphere_inputs(key: jax.Array, n: int, d: int) -> jax.Array:
     """``n`` inputs drawn uniformly on the unit sphere of :math:`\\mathbb{R}^d`, shape ``(n, d)``."""
+    _checks.prng_key("key", key, batched=True)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     Z = jax.random.normal(key, (n, d))
     return Z / jnp.linalg.norm(Z, axis=1, keepdims=True)
@@ -243,6 +246,7 @@ def lambda_min_vs_width(key: jax.Array, X: Any, widths: Any, n_seeds: int) -> np
     network is its first ``m`` units (a mask, so one compiled function serves
     every width).  Returns a NumPy array ``(len(widths), n_seeds)``.
     """
+    _checks.prng_key("key", key, batched=True)
     X = _check_inputs(X)
     n_seeds = _checks.positive_int("n_seeds", n_seeds)
     widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]
@@ -332,8 +336,15 @@ def linearized_losses(G: Any, r0: Any, step: float, n_steps: int) -> jax.Array:
     n_steps = _checks.positive_int("n_steps", n_steps)
     lam, U = jnp.linalg.eigh(G)
     c = U.T @ r0
+    _checks.work_size(f"linearized_losses(n_steps={n_steps}) with {r0.shape[0]} residuals", steps=n_steps + 1,
+                      size=r0.shape[0], record_bytes=8.0 * (n_steps + 1) * r0.shape[0])
     k = jnp.arange(n_steps + 1)[:, None]
-    return 0.5 * jnp.sum(c**2 * (1 - step * lam) ** (2 * k), axis=1)
+    losses = 0.5 * jnp.sum(c**2 * (1 - step * lam) ** (2 * k), axis=1)
+    from .divergence import DEFAULT_RADIUS, check
+
+    check(jnp.sqrt(2.0 * losses), f"linearized_losses (step > 2/lambda_max(G) = {2.0 / float(lam[-1]):.3g}?)",
+          DEFAULT_RADIUS * (1.0 + float(jnp.linalg.norm(r0))))
+    return losses
 
 
 def linear_rate_bound(J0: float, lam_min: float, step: float, n_steps: int) -> jax.Array:
@@ -365,7 +376,7 @@ def predicted_rate(lam_min: float, step: float) -> float:
 
 def log_decay_rate(losses: Any, window: int) -> float:
     r"""Measured decay rate of :math:`\log J` per step over the last ``window`` steps of ``losses`` ``(T+1,)``."""
-    v = np.asarray(losses, dtype=float)
+    v = np.asarray(_checks.finite_array("losses", losses), dtype=float)
     window = _checks.positive_int("window", window)
     if v.ndim != 1 or v.size <= window or np.any(v[-window - 1:] <= 0) or not np.all(np.isfinite(v)):
         raise ValueError(f"losses must be a finite positive 1-D array longer than window={window}")
@@ -402,8 +413,10 @@ def rate_vs_width(params: Params, X: Any, y: Any, widths: Any, step: float, n_st
 
 def relative_change(before: Any, after: Any) -> float:
     r""":math:`\|\theta_1-\theta_0\|/\|\theta_0\|` for two arrays or pytrees of the same structure."""
-    a = jax.tree_util.tree_leaves(before)
-    b = jax.tree_util.tree_leaves(after)
+    a = [_checks.finite_array("before", u) for u in jax.tree_util.tree_leaves(before)]
+    b = [_checks.finite_array("after", v) for v in jax.tree_util.tree_leaves(after)]
+    if not a:
+        raise ValueError("before must hold at least one array")
     if len(a) != len(b) or any(jnp.shape(u) != jnp.shape(v) for u, v in zip(a, b)):
         raise ValueError("before and after must have the same structure and shapes")
     num = math.sqrt(sum(float(jnp.sum((jnp.asarray(v) - jnp.asarray(u)) ** 2)) for u, v in zip(a, b)))
@@ -430,6 +443,7 @@ def laziness_vs_width(key: jax.Array, X: Any, y: Any, widths: Any, n_seeds: int,
     :math:`m^{-1/2}`.  Widths are masks of one network of ``max(widths)`` units
     per seed (one compilation).
     """
+    _checks.prng_key("key", key, batched=True)
     X = _check_inputs(X)
     n_seeds = _checks.positive_int("n_seeds", n_seeds)
     widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]
@@ -522,7 +536,8 @@ def _flow_scan(params, X, y, alpha, mask, dt, n_records, every):
 
 
 def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, alpha: float = 1.0,
-                  dt: float = 0.05, t_max: float = 20.0, n_records: int = 100) -> ParticleRun:
+                  dt: float = 0.05, t_max: float = 20.0, n_records: int = 100,
+                  max_work: float | None = None) -> ParticleRun:
     r"""Gradient flow of the particles :math:`(\eta_j, w_j)` (explicit Euler, step ``dt``) up to ``t_max``.
 
     Risk :math:`R(\theta)=\frac1{2n}\sum_i(h_\theta(x_i)-y_i)^2` with
@@ -537,6 +552,8 @@ def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, a
     others are masked.  ``width`` and ``alpha`` are traced, so a slider on them
     does not recompile.  Records ``n_records`` states, evenly spaced in time
     (the initial state first).  Raises ``FloatingPointError`` if the run diverges.
+    A run longer than the work budget (``t_max / dt`` steps x particles x samples over
+    ``course_lib._checks.MAX_WORK``) is refused up front; ``max_work`` raises the budget.
     """
     params = _check_params(params)
     M = params.eta.shape[0]
@@ -551,6 +568,9 @@ def particle_flow(params: Params, X: Any, y: Any, *, width: int | None = None, a
     n_records = _checks.positive_int("n_records", n_records)
     if n_records < 2:
         raise ValueError(f"n_records must be >= 2 (start and end), got {n_records}")
+    _checks.work_size(f"particle_flow(dt={dt}, t_max={t_max})", steps=float(t_max) / float(dt),
+                      size=params.W.size * X.shape[0], max_work=max_work,
+                      how=f"pass max_work={float(t_max) / float(dt) * params.W.size * X.shape[0]:.1e} to run it anyway")
     every = max(1, int(round(t_max / dt / (n_records - 1))))
     path, losses = _flow_scan(params, X, y, jnp.float32(alpha), mask, jnp.float32(dt), n_records - 1, every)
     eta = jnp.concatenate([params.eta[None], path.eta])

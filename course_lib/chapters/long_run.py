@@ -84,6 +84,7 @@ def two_well_occupation(
     with :func:`course_lib.noise.state_dependent` noise, one bin right of the barrier);
     raises :class:`~course_lib.divergence.DivergenceError` if a chain diverges.
     """
+    _checks.prng_key("key", key, batched=True)
     n_chains = _checks.positive_int("n_chains", n_chains)
     n_steps = _checks.positive_int("n_steps", n_steps)
     for name, v in (("sigma1", sigma1), ("sigma2", sigma2), ("step", step)):

@@ -213,6 +213,7 @@ def tracking_study(
     :math:`\sum_k\alpha\sigma\xi_k` has standard deviation :math:`\sigma\sqrt{\alpha t}`).
     Returns float64 ``(m,)``.
     """
+    _checks.prng_key("key", key, batched=True)
     field = _field("field", field)
     x0 = _point("x0", x0)
     _checks.nonnegative("sigma", sigma)
@@ -232,6 +233,7 @@ def window_study(
 
     Returns ``(errors, step_at_start)``, float64 ``(m,)`` each.
     """
+    _checks.prng_key("key", key, batched=True)
     steps = _steps(steps)
     starts = _checks.finite_array("starts", starts, ndim=1)
     xs = stochastic_approximation(key, field, x0, steps, sigma, n_chains)
@@ -331,6 +333,7 @@ def sde_study(
     ``sgd_mean_exact``, ``sgd_var_exact``, ``sde_mean_exact``,
     ``sde_var_exact`` (:func:`course_lib.ode.quadratic_sgd_moments`, :func:`course_lib.ode.quadratic_sde_moments`).
     """
+    _checks.prng_key("key", key, batched=True)
     lam, _, sigma = _quad_args(lam, 1.0, sigma)
     n_paths = _checks.positive_int("n_paths", n_paths)
     field = functools.partial(_linear_field, lam)
@@ -402,6 +405,7 @@ def escape_study(
     Returns float64 arrays, ``(m,)`` unless stated.  ``chunk`` is ignored
     (kept for old calls; the engine's chunk length is ``simulate.CHUNK``).
     """
+    _checks.prng_key("key", key, batched=True)
     etas = np.asarray(etas, dtype=float)
     if etas.ndim != 1 or etas.size < 1 or np.any(etas <= 0):
         raise ValueError(f"etas must be a non-empty 1-D array of positive step sizes, got {etas!r}")

@@ -1,0 +1,688 @@
+"""Registry of valid calls of every public function of ``course_lib``.
+
+Each entry maps ``"module.name"`` (``"chapters.ode.name"`` for chapter modules)
+to an :class:`Entry`: a function returning valid keyword arguments (small sizes,
+so that one call takes well under a second) and the *kind* of each argument
+that bad-input tests may replace.  Kinds (see :data:`BAD_VALUES`):
+
+* ``pos`` -- a positive finite real scalar; ``nonneg`` -- finite and >= 0;
+  ``real`` -- any finite real scalar; ``unit`` -- a real in [0, 1];
+* ``count`` -- an integer >= 1; ``steps`` -- a count that sets the amount of work
+  (also tried at 10**12, which must be refused up front, not run);
+* ``array`` -- a finite real non-empty array (also tried empty, complex, bool, with NaN or inf);
+  ``shaped`` -- the same, whose shape is fixed by the other arguments (also tried with a wrong shape);
+* ``key`` -- a JAX PRNG key; ``option`` -- one of a fixed set of names;
+  ``callable`` -- a function.
+
+``extra`` holds function-specific bad calls (``{arg: [value, ...]}``) that must
+raise a named error (a tiny ``dt`` that would mean 10**9 steps, ``tol=inf``, ...).
+
+A public function with no entry fails ``tests/test_api_inputs.py``; functions
+whose entry is still to be written are listed in :data:`PENDING` (reported, not
+silently skipped), and functions whose bad inputs are not yet all refused are in
+:data:`NOT_YET_VALIDATED` (their strict test is an expected failure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Entry", "REGISTRY", "PENDING", "NOT_YET_VALIDATED", "BAD_VALUES", "SOFT_VALUES", "public_functions",
+           "resolve", "bad_calls"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    make: Callable[[], dict[str, Any]]
+    kinds: dict[str, str] = dataclasses.field(default_factory=dict)
+    extra: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+
+
+def _key(seed: int = 0):
+    import jax
+
+    return jax.random.key(seed)
+
+
+class _Wrong:
+    """Marker for a value that depends on the valid one (wrong shape, empty)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+WRONG_SHAPE = _Wrong("wrong shape")
+EMPTY = _Wrong("empty array")
+COMPLEX_ARRAY = _Wrong("complex array")
+BOOL_ARRAY = _Wrong("bool array")
+NAN_ARRAY = _Wrong("array with NaN")
+INF_ARRAY = _Wrong("array with inf")
+
+_SCALAR_COMMON = ["a", None, 1j, True]
+BAD_VALUES: dict[str, list[Any]] = {
+    "pos": [0.0, -1.0, math.nan, math.inf, *_SCALAR_COMMON],
+    "nonneg": [-1.0, math.nan, math.inf, *_SCALAR_COMMON],
+    "real": [math.nan, math.inf, *_SCALAR_COMMON],
+    "unit": [-0.5, 1.5, math.nan, *_SCALAR_COMMON],
+    "count": [0, -1, 2.5, math.nan, "a", None, True],
+    "steps": [0, -1, 2.5, math.nan, "a", None, True, 10**12],
+    "array": [NAN_ARRAY, INF_ARRAY, COMPLEX_ARRAY, BOOL_ARRAY, EMPTY, "a", None],
+    "shaped": [NAN_ARRAY, INF_ARRAY, COMPLEX_ARRAY, BOOL_ARRAY, EMPTY, WRONG_SHAPE, "a", None],
+    "key": [0, None, "a", 1.5],
+    "option": ["nope", None, 3],
+    "callable": [None, 3],
+}
+"""Bad values per kind: each must raise a ValueError/TypeError naming the argument."""
+
+SOFT_VALUES: dict[str, list[Any]] = {"pos": [1e308], "real": [1e308]}
+"""Extreme but legal values: a named error, a finite result, or a flagged divergence are all fine."""
+
+
+def materialize(value: Any, valid: Any) -> Any:
+    """Turn a :class:`_Wrong` marker into a concrete bad value built from the valid one."""
+    if not isinstance(value, _Wrong):
+        return value
+    a = np.asarray(valid, dtype=float)
+    if value is WRONG_SHAPE:
+        return np.zeros(a.shape + (3,)) if a.ndim < 2 else np.zeros(a.shape[:-1] + (a.shape[-1] + 1,))
+    if value is EMPTY:
+        return np.zeros((0,) * max(a.ndim, 1))
+    if value is COMPLEX_ARRAY:
+        return a + 1j
+    if value is BOOL_ARRAY:
+        return np.ones(a.shape, bool)
+    b = a.copy()
+    b.reshape(-1)[0] = math.nan if value is NAN_ARRAY else math.inf
+    return b
+
+
+def bad_calls(name: str, entry: Entry, *, soft: bool = True) -> list[tuple[str, Any, bool]]:
+    """All ``(arg, bad value, must_raise)`` of an entry (soft values have ``must_raise`` False)."""
+    out: list[tuple[str, Any, bool]] = []
+    for arg, kind in entry.kinds.items():
+        out += [(arg, v, True) for v in BAD_VALUES[kind]]
+        if soft:
+            out += [(arg, v, False) for v in SOFT_VALUES.get(kind, [])]
+    for arg, values in entry.extra.items():
+        out += [(arg, v, True) for v in values]
+    return out
+
+
+def resolve(name: str) -> Any:
+    mod, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(f"course_lib.{mod}"), attr)
+
+
+def public_functions() -> list[str]:
+    """Every public function (and non-record class) of course_lib, as ``"module.name"``."""
+    import course_lib
+    import course_lib.chapters
+
+    mods = [m for m in course_lib.__all__ if m not in ("__version__", "chapters")]
+    mods += [f"chapters.{m}" for m in course_lib.chapters.__all__]
+    names = []
+    for m in mods:
+        mod = importlib.import_module(f"course_lib.{m}")
+        for n in getattr(mod, "__all__", []):
+            obj = getattr(mod, n, None)
+            if inspect.isfunction(obj):
+                names.append(f"{m}.{n}")
+            elif inspect.isclass(obj) and not issubclass(obj, (BaseException, tuple)):
+                names.append(f"{m}.{n}")
+    return names
+
+
+# ---------------------------------------------------------------- shared fixtures
+
+def _ls():
+    from course_lib import landscapes
+
+    return landscapes.least_squares(_key(1), 8, 3)
+
+
+def _sproblem(kind="least_squares"):
+    from course_lib import stochastic
+
+    return stochastic.make_problem(_key(2), kind, 12, 3)
+
+
+def _tl():
+    from course_lib import two_layer
+
+    X = two_layer.sphere_inputs(_key(3), 6, 2)
+    params = two_layer.init_gaussian(_key(4), 8, 2)
+    y = np.sin(np.arange(6.0))
+    return params, X, y
+
+
+def _costs():
+    return np.array([[0.0, 1.0, 2.0], [0.5, 0.0, 1.5], [1.0, 0.7, 0.0]])
+
+
+def _quad(x):
+    import jax.numpy as jnp
+
+    return 0.5 * jnp.sum(x**2)
+
+
+def _gaussian():
+    from course_lib import noise
+
+    return noise.gaussian(0.1)
+
+
+def _field():
+    from course_lib import ode
+
+    return ode.gradient_field(_quad)
+
+
+R: dict[str, Entry] = {}
+
+
+def _e(fname: str, make: Callable[[], dict[str, Any]], extra: dict[str, list[Any]] | None = None, /,
+       **kinds: str) -> None:
+    R[fname] = Entry(make, kinds, extra or {})
+
+
+# ---------------------------------------------------------------- gradient_domination
+_e("gradient_domination.gd_rate", lambda: dict(c=0.5, L=2.0, step=0.1), c="pos", L="pos", step="pos")
+_e("gradient_domination.flow_bound", lambda: dict(c=0.5, t=np.linspace(0, 1, 5), J0=1.0), c="pos", t="array",
+   J0="nonneg")
+_e("gradient_domination.lojasiewicz_length_bound", lambda: dict(f0=1.0, c=0.5, q=0.5), f0="nonneg", c="pos", q="unit")
+_e("gradient_domination.lojasiewicz_flow_bound", lambda: dict(f0=1.0, c=0.5, q=0.75, t=np.linspace(0, 1, 5)),
+   f0="nonneg", c="pos", q="unit", t="array")
+_e("gradient_domination.sgd_interpolation_rate", lambda: dict(lam=0.5, L=2.0, step=0.1), lam="pos", L="pos",
+   step="pos")
+_e("gradient_domination.pl_ratio", lambda: dict(f=_quad, points=np.ones((4, 2)), f_star=0.0), f="callable",
+   points="array", f_star="real")
+_e("gradient_domination.estimate_pl_constant", lambda: dict(f=_quad, points=np.ones((4, 2)), f_star=0.0),
+   f="callable", points="array", f_star="real")
+_e("gradient_domination.gradient_descent", lambda: dict(f=_quad, theta0=np.ones(2), step=0.1, n_steps=5),
+   f="callable", theta0="array", step="pos", n_steps="steps")
+_e("gradient_domination.gradient_flow", lambda: dict(f=_quad, theta0=np.ones(2), t_final=1.0, n_steps=10),
+   f="callable", theta0="array", t_final="pos", n_steps="steps")
+_e("gradient_domination.trajectory_length", lambda: dict(iterates=np.ones((4, 2))), iterates="array")
+_e("gradient_domination.measured_rate", lambda: dict(values=0.5 ** np.arange(10.0)), values="array")
+_e("gradient_domination.jacobian_gram", lambda: dict(F=lambda th: th * 2.0, theta=np.ones(3)), F="callable",
+   theta="array")
+_e("gradient_domination.least_squares_pl_check",
+   lambda: dict(F=lambda th: th * 2.0, y=np.ones(3), thetas=np.ones((2, 3))), F="callable", y="array",
+   thetas="array")
+_e("gradient_domination.tanh_model", lambda: dict(theta=np.ones(8), X=np.ones((4, 3))), theta="shaped", X="array")
+_e("gradient_domination.least_squares_constants", lambda: dict(A=np.eye(3)), A="array")
+_e("gradient_domination.sgd_least_squares",
+   lambda: dict(A=np.eye(3), b=np.ones(3), theta0=np.zeros(3), step=0.1, n_steps=5, key=_key(), n_runs=2),
+   A="array", b="array", theta0="array", step="pos", n_steps="steps", key="key", n_runs="count")
+
+# ---------------------------------------------------------------- landscapes
+_e("landscapes.himmelblau", lambda: dict(x=np.ones(2)), x="shaped")
+_e("landscapes.three_humps", lambda: dict(x=np.ones(2)), x="shaped")
+_e("landscapes.rosenbrock", lambda: dict(x=np.ones(2), a=1.0, b=100.0), x="array", a="real", b="real")
+_e("landscapes.quadratic", lambda: dict(x=np.ones(2), A=np.eye(2)), x="array", A="array")
+_e("landscapes.least_squares", lambda: dict(key=_key(), n=5, d=2), key="key", n="count", d="count",
+   noise="nonneg", reg="nonneg")
+_e("landscapes.logistic_regression", lambda: dict(key=_key(), n=5, d=2), key="key", n="count", d="count",
+   reg="nonneg")
+_e("landscapes.FiniteSum", lambda: dict(features=np.ones((3, 2)), targets=np.ones(3), reg=0.0,
+                                        kind="least_squares"), features="array", targets="array", reg="nonneg",
+   kind="option")
+_e("landscapes.batch_grad", lambda: dict(f=_quad), f="callable")
+
+# ---------------------------------------------------------------- noise
+_e("noise.gaussian", lambda: dict(sigma=0.1), sigma="nonneg")
+_e("noise.power_law", lambda: dict(sigma=0.1), sigma="nonneg")
+_e("noise.heavy_tailed", lambda: dict(sigma=0.1, df=3.0), sigma="nonneg", df="pos")
+_e("noise.minibatch", lambda: dict(problem=_ls(), batch_size=2), batch_size="count")
+
+# ---------------------------------------------------------------- simulate
+_e("simulate.trajectories",
+   lambda: dict(key=_key(), objective=_quad, noise=_gaussian(), x0=np.ones((2, 2)), step=0.1, n_steps=5),
+   key="key", objective="callable", x0="array", step="pos", n_steps="steps")
+_e("simulate.hitting_times",
+   lambda: dict(key=_key(), objective=_quad, noise=_gaussian(), x0=np.ones((2, 2)), step=0.1,
+                centers=np.zeros((1, 2)), delta=0.5, max_steps=20),
+   key="key", objective="callable", x0="array", step="pos", delta="pos", max_steps="steps")
+_e("simulate.occupation_histogram",
+   lambda: dict(key=_key(), objective=_quad, noise=_gaussian(), x0=np.ones((2, 2)), step=0.1, n_steps=5,
+                low=(-2.0, -2.0), high=(2.0, 2.0), n_bins=4),
+   key="key", objective="callable", x0="array", step="pos", n_steps="steps")
+
+# ---------------------------------------------------------------- stochastic
+_e("stochastic.make_problem", lambda: dict(key=_key(), kind="least_squares", n=6, d=2), key="key", kind="option",
+   n="count", d="count", reg="nonneg", noise="nonneg")
+_e("stochastic.gd", lambda: dict(problem=_sproblem(), theta0=np.zeros(3), step=0.1, n_records=4),
+   theta0="shaped", step="pos", n_records="steps", record_every="count")
+_e("stochastic.sgd", lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=4),
+   theta0="shaped", key="key", step="pos", n_records="steps", record_every="count", batch="count")
+_e("stochastic.sag", lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=4),
+   theta0="shaped", key="key", step="pos", n_records="steps")
+_e("stochastic.saga", lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=4),
+   theta0="shaped", key="key", step="pos", n_records="steps")
+_e("stochastic.svrg", lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_epochs=2),
+   theta0="shaped", key="key", step="pos", n_epochs="steps")
+_e("stochastic.nesterov",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), step=0.1, momentum=0.5, n_records=4),
+   theta0="array", step="pos", momentum="unit", n_records="steps")
+_e("stochastic.katyusha", lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), n_records=3),
+   theta0="shaped", key="key", n_records="steps")
+_e("stochastic.default_step", lambda: dict(method="sgd", problem=_sproblem()), method="option")
+_e("stochastic.grad_norms", lambda: dict(problem=_sproblem(), thetas=np.zeros((2, 3))), thetas="array")
+_e("stochastic.values", lambda: dict(problem=_sproblem(), thetas=np.zeros((2, 3))), thetas="array")
+_e("stochastic.reference_solution", lambda: dict(problem=_sproblem(), tol=1e-10), tol="pos", max_iter="count")
+_e("stochastic.descent_bound", lambda: dict(value=1.0, grad_sq=1.0, L=1.0, step=0.1, sigma2=0.1), value="real",
+   grad_sq="nonneg", L="pos", step="pos", sigma2="nonneg")
+_e("stochastic.nonconvex_bound", lambda: dict(k=10, gap=1.0, L=1.0, step=0.1, sigma2=0.1), gap="nonneg", L="pos",
+   step="pos", sigma2="nonneg")
+_e("stochastic.optimal_constant_step", lambda: dict(k=10, gap=1.0, L=1.0, sigma2=0.1), k="count", gap="pos",
+   L="pos", sigma2="nonneg")
+_e("stochastic.minibatch_variance", lambda: dict(sigma2=1.0, n=10, batch=2), sigma2="nonneg", n="count",
+   batch="count")
+_e("stochastic.complexity", lambda: dict(method="sgd", n=100, kappa=10.0, eps=1e-3), method="option", n="count",
+   kappa="pos", eps="pos")
+_e("stochastic.evals_to_reach", lambda: dict(errors=0.5 ** np.arange(10.0), evals=np.arange(10.0), eps=1e-2),
+   errors="array", evals="array", eps="pos")
+_e("stochastic.run_method", lambda: dict(method="gd", problem=_sproblem(), key=_key(), budget=3.0, n_points=5),
+   method="option", key="key", budget="pos", n_points="count")
+_e("stochastic.compare_methods", lambda: dict(key=_key(), n=8, kappa=10.0, epochs=2.0, methods=("gd", "sgd"), d=2),
+   {"methods": ["gd", ("gd", "nope")]}, key="key", n="count", kappa="pos", epochs="pos", eps="pos", d="count")
+
+# ---------------------------------------------------------------- energy
+_e("energy.check_costs", lambda: dict(B=_costs()), B="array")
+_e("energy.energies", lambda: dict(B=_costs()), B="array")
+_e("energy.energies_brute_force", lambda: dict(B=_costs()), B="array")
+_e("energy.path_costs", lambda: dict(B=_costs()), B="array")
+_e("energy.markov_chain", lambda: dict(B=_costs(), step=0.5), B="array", step="pos")
+_e("energy.stationary_distribution", lambda: dict(P=np.full((3, 3), 1 / 3)), P="array")
+_e("energy.relative_energy", lambda: dict(B=_costs(), target=[0], i=1), B="array")
+_e("energy.flow_connections",
+   lambda: dict(f=_quad, points=np.zeros((1, 2)), hessians=np.eye(2)[None], n_dirs=4, n_steps=50),
+   f="callable", points="array", hessians="array", n_dirs="count", eps="pos", dt="pos", n_steps="steps", tol="pos")
+_e("energy.gradient_flow_path", lambda: dict(f=_quad, x0=np.ones(2), dt=0.01, n_steps=10), f="callable",
+   x0="array", dt="pos", n_steps="steps")
+_e("energy.gaussian_action", lambda: dict(f=_quad, path=np.ones((5, 2)), duration=1.0, sigma=1.0), f="callable",
+   path="array", duration="pos", sigma="pos")
+_e("energy.transition_costs", lambda: dict(values=np.array([0.0, 1.0]), connections=[(0, 1)], sigma=1.0),
+   values="array", sigma="pos", noise="option")
+
+# ---------------------------------------------------------------- networks
+_e("networks.cross_entropy", lambda: dict(logits=np.zeros((3, 4)), y=np.array([0, 1, 3])),
+   {"y": [np.array([0, 1, 4]), np.array([0, -1, 2])]}, logits="array")
+_e("networks.accuracy", lambda: dict(logits=np.zeros((3, 4)), y=np.array([0, 1, 3])),
+   {"y": [np.array([0, 1, 4])]}, logits="array")
+_e("networks.init_mlp", lambda: dict(key=_key(), sizes=(4, 3, 2)), key="key")
+_e("networks.shift_images", lambda: dict(key=_key(), X=np.ones((2, 64)), max_shift=1), key="key", X="array")
+
+# ---------------------------------------------------------------- optimizers
+for _n in ("sgd", "sign_descent"):
+    _e(f"optimizers.{_n}", lambda: dict(learning_rate=0.1), learning_rate="pos")
+for _n in ("heavy_ball", "nesterov"):
+    _e(f"optimizers.{_n}", lambda: dict(learning_rate=0.1, beta=0.9), learning_rate="pos", beta="unit")
+for _n in ("adam", "adamw", "nadam", "adamax", "amsgrad"):
+    _e(f"optimizers.{_n}", lambda: dict(learning_rate=0.1), learning_rate="pos", b1="unit", b2="unit", eps="nonneg")
+_e("optimizers.adagrad", lambda: dict(learning_rate=0.1), learning_rate="pos", eps="nonneg")
+_e("optimizers.rmsprop", lambda: dict(learning_rate=0.1), learning_rate="pos", decay="unit", eps="nonneg")
+_e("optimizers.adadelta", lambda: dict(learning_rate=1.0), learning_rate="pos", rho="unit", eps="pos")
+_e("optimizers.rprop", lambda: dict(learning_rate=0.1), learning_rate="pos")
+_e("optimizers.ftrl", lambda: dict(learning_rate=0.1), learning_rate="pos", l1="nonneg", l2="nonneg")
+_e("optimizers.make", lambda: dict(name="adam", learning_rate=0.1), name="option", learning_rate="pos")
+_e("optimizers.run", lambda: dict(name="sgd", loss=_quad, params0=np.ones(2), n_steps=5, learning_rate=0.1),
+   name="option", loss="callable", n_steps="steps", learning_rate="pos", l2="nonneg", l2_mode="option")
+_e("optimizers.noisy_run",
+   lambda: dict(name="sgd", loss=_quad, params0=np.ones(2), key=_key(), sigma=0.1, n_steps=5, learning_rate=0.1),
+   name="option", loss="callable", key="key", sigma="nonneg", n_steps="steps", learning_rate="pos")
+_e("optimizers.rotation", lambda: dict(angle=0.3, d=2), angle="real", d="count")
+_e("optimizers.heavy_ball_rate", lambda: dict(learning_rate=0.1, beta=0.5, eigenvalues=np.array([1.0, 2.0])),
+   learning_rate="pos", beta="unit", eigenvalues="array")
+_e("optimizers.continuous_limit", lambda: dict(method="gd", h=0.1, T=1.0),
+   {"h": [1e-8, 1e-10], "T": [1e9]}, method="option", h="pos", T="pos", delta="pos", lam="pos", x0="real")
+_e("optimizers.heavy_ball_optimal", lambda: dict(mu=1.0, L=10.0), mu="pos", L="pos")
+_e("optimizers.gd_optimal", lambda: dict(mu=1.0, L=10.0), mu="pos", L="pos")
+_e("optimizers.convergence_rate", lambda: dict(errors=0.5 ** np.arange(10.0)), errors="array")
+_e("optimizers.quadratic_problem", lambda: dict(weights=np.array([1.0, 2.0])), weights="array", angle="real")
+
+# ---------------------------------------------------------------- two_layer
+_e("two_layer.init_gaussian", lambda: dict(key=_key(), m=4, d=2), key="key", m="count", d="count")
+_e("two_layer.init_symmetric", lambda: dict(key=_key(), m=4), key="key", m="count", scale="pos")
+_e("two_layer.sphere_inputs", lambda: dict(key=_key(), n=4, d=2), key="key", n="count", d="count")
+_e("two_layer.lambda_min", lambda: dict(G=np.eye(3)), G="array")
+_e("two_layer.infinite_width_ntk", lambda: dict(X=np.eye(2)), X="array")
+_e("two_layer.linearized_losses", lambda: dict(G=np.eye(3), r0=np.ones(3), step=0.1, n_steps=5),
+   G="array", r0="array", step="pos", n_steps="steps")
+_e("two_layer.linear_rate_bound", lambda: dict(J0=1.0, lam_min=0.5, step=0.1, n_steps=5), J0="nonneg",
+   lam_min="nonneg", step="pos", n_steps="steps")
+_e("two_layer.predicted_rate", lambda: dict(lam_min=0.5, step=0.1), lam_min="nonneg", step="pos")
+_e("two_layer.measured_rate", lambda: dict(losses=0.5 ** np.arange(10.0), window=4), losses="array",
+   window="count")
+_e("two_layer.relative_change", lambda: dict(before=np.ones(3), after=np.ones(3) * 1.1), before="array",
+   after="array")
+_e("two_layer.train_gd", lambda: dict(params=_tl()[0], X=_tl()[1], y=_tl()[2], alpha=1.0, step=0.1, n_steps=5),
+   X="array", y="array", alpha="pos", step="pos", n_steps="steps")
+_e("two_layer.particle_flow", lambda: dict(params=_tl()[0], X=_tl()[1], y=_tl()[2], dt=0.1, t_max=0.5,
+                                           n_records=3),
+   {"dt": [1e-9]}, X="array", y="array", alpha="pos", dt="pos", t_max="pos", n_records="count")
+_e("two_layer.teacher_problem", lambda: dict(n=8), n="count")
+
+# ---------------------------------------------------------------- nonsmooth
+_e("nonsmooth.subgradient_method",
+   lambda: dict(oracle=lambda w: (_quad(w), w), w0=np.ones(2), steps=np.full(5, 0.1)),
+   oracle="callable", w0="array", steps="array")
+_e("nonsmooth.subgradient_bound", lambda: dict(dist0=1.0, grad_norms=np.ones(5), steps=np.full(5, 0.1)),
+   dist0="nonneg", grad_norms="array", steps="array")
+_e("nonsmooth.lasso_problem", lambda: dict(n=8, p=4, sparsity=2), n="count", p="count", lam="nonneg",
+   sparsity="count", noise="nonneg")
+_e("nonsmooth.sawtooth", lambda: dict(x=np.linspace(0, 1, 5), width=0.5), x="array", width="pos")
+_e("nonsmooth.formula", lambda: dict(index=0), {"index": [-1, 99, 2.5, None, "a"]})
+_e("nonsmooth.clarke_interval", lambda: dict(f=lambda t: abs(t), x0=0.0), f="callable", x0="real",
+   radius="pos", num="count")
+
+# ---------------------------------------------------------------- ode
+_e("ode.flow", lambda: dict(field=_field(), x0=np.ones(2), t_end=1.0, num_steps=10), x0="array", t_end="pos",
+   num_steps="steps")
+_e("ode.euler", lambda: dict(field=_field(), x0=np.ones(2), steps=np.full(5, 0.1)), x0="array", steps="array")
+_e("ode.heavy_ball_scaling", lambda: dict(step=0.1, delta=1.0), step="pos", delta="pos")
+_e("ode.euler_maruyama",
+   lambda: dict(key=_key(), field=_field(), x0=np.ones(2), eta=0.1, sigma=0.1, dt=0.1, n_steps=5, n_paths=2),
+   key="key", x0="array", eta="pos", sigma="nonneg", dt="pos", n_steps="steps", n_paths="count")
+_e("ode.stochastic_approximation",
+   lambda: dict(key=_key(), field=_field(), x0=np.ones(2), steps=np.full(5, 0.1), sigma=0.1, n_chains=2),
+   key="key", x0="array", steps="array", sigma="nonneg", n_chains="count")
+_e("ode.fit_order", lambda: dict(h=np.array([0.1, 0.05, 0.025]), err=np.array([0.1, 0.05, 0.025])), h="array",
+   err="array")
+
+# ---------------------------------------------------------------- averaging, gibbs, exit_times, implicit_bias
+_e("averaging.running_average", lambda: dict(iterates=np.ones((4, 2))), iterates="array")
+_e("averaging.predicted_escape_steps", lambda: dict(step=0.1, sigma=0.1, lam=-1.0, radius=1.0), step="pos",
+   sigma="pos", radius="pos")
+_e("averaging.perturbed_gd", lambda: dict(key=_key(), f=_quad, x0=np.ones((2, 2)), step=0.1, sigma=0.1, n_steps=5),
+   key="key", f="callable", x0="array", step="pos", sigma="nonneg", n_steps="steps")
+_e("gibbs.gibbs_weights", lambda: dict(E=np.array([0.0, 1.0]), step=0.1), E="array", step="pos")
+_e("gibbs.linearized_covariance", lambda: dict(hessian=np.eye(2), step=0.1, sigma=1.0), hessian="array",
+   step="pos", sigma="nonneg")
+_e("exit_times.chain_costs", lambda: dict(values=np.array([0.0, 1.0, 0.5]), sigma=1.0), values="array",
+   sigma="pos", noise="option")
+_e("exit_times.three_humps_graph", lambda: dict(sigma=1.0), sigma="pos", noise="option")
+_e("exit_times.fbm_autocovariance", lambda: dict(hurst=0.7, n=5), hurst="unit", n="count")
+_e("exit_times.fractional_noise", lambda: dict(key=_key(), hurst=0.7, n_steps=5, shape=(2,)), key="key",
+   hurst="unit", n_steps="steps")
+_e("exit_times.student_noise", lambda: dict(key=_key(), df=3.0, n_steps=5, shape=(2,)), key="key", df="pos",
+   n_steps="steps")
+_e("exit_times.mean_hitting_time", lambda: dict(times=np.array([1, 2]), max_steps=10), max_steps="count")
+_e("implicit_bias.min_norm_solution", lambda: dict(A=np.ones((2, 3)), b=np.ones(2)), A="array", b="array")
+_e("implicit_bias.least_squares_gd",
+   lambda: dict(A=np.ones((2, 3)), b=np.ones(2), theta0=np.zeros(3), step=0.1, n_steps=5), A="array", b="array",
+   theta0="array", step="pos", n_steps="steps")
+_e("implicit_bias.sparse_recovery_problem", lambda: dict(key=_key(), n=5, p=8, k=2), key="key", n="count",
+   p="count", k="count")
+_e("implicit_bias.diagonal_network_gd",
+   lambda: dict(A=np.ones((2, 3)), b=np.ones(2), init_scale=0.1, n_steps=10, step=0.1, n_records=2), A="array",
+   b="array", init_scale="pos", n_steps="steps", step="pos", n_records="count")
+
+# ---------------------------------------------------------------- langevin, autodiff
+_e("langevin.knn_entropy", lambda: dict(points=np.random.default_rng(0).normal(size=(20, 2)), k=3),
+   points="array", k="count")
+_e("autodiff.fit_slope", lambda: dict(x=[1.0, 2.0, 3.0], y=[2.0, 4.0, 6.0]), x="array", y="array")
+_e("autodiff.mlp_size", lambda: dict(d=2, h=3), d="count", h="count")
+_e("autodiff.measure_ad", lambda: dict(L=2, p=2, timing=False), L="count", p="count", direction="option")
+
+REGISTRY: dict[str, Entry] = R
+
+PENDING: list[str] = [
+    # Entries still to be written: each is reported by tests/test_api_inputs.py (an honest gap, not a skip).
+    "attention.apply_transformer",
+    "attention.attention_matrix",
+    "attention.attention_stack",
+    "attention.batch_norm",
+    "attention.distance_to_rank_one",
+    "attention.group_norms",
+    "attention.init_attention_stack",
+    "attention.init_transformer",
+    "attention.mean_cosine",
+    "attention.relu_cosine_map",
+    "attention.relu_cosine_prediction",
+    "attention.relu_representations",
+    "attention.self_attention",
+    "attention.stable_rank",
+    "attention.stack_gradient_norms",
+    "attention.uniform_attention_prediction",
+    "autodiff.Counts",
+    "autodiff.Dual",
+    "autodiff.ForwardResult",
+    "autodiff.ReverseResult",
+    "autodiff.Var",
+    "autodiff.checkpointed_program",
+    "autodiff.compiled_memory",
+    "autodiff.cos",
+    "autodiff.deep_tanh_loss",
+    "autodiff.deep_tanh_params",
+    "autodiff.exp",
+    "autodiff.forward",
+    "autodiff.grad",
+    "autodiff.grad_forward",
+    "autodiff.gradient_flop_ratio",
+    "autodiff.jax_ops",
+    "autodiff.jvp",
+    "autodiff.log",
+    "autodiff.mlp_loss",
+    "autodiff.product",
+    "autodiff.random_program",
+    "autodiff.relu",
+    "autodiff.reverse",
+    "autodiff.sin",
+    "autodiff.straight_line_curve",
+    "autodiff.straight_line_program",
+    "autodiff.sum",
+    "autodiff.tanh",
+    "autodiff.time_call",
+    "averaging.averaged_constant",
+    "averaging.excess_risk",
+    "averaging.last_iterate_floor",
+    "averaging.least_squares_noise",
+    "averaging.stationary_covariance",
+    "averaging.strict_saddle",
+    "averaging.valley_hessian_trace",
+    "averaging.widening_valley",
+    "chapters.adaptive.adagrad_bound",
+    "chapters.adaptive.adagrad_nonconvex",
+    "chapters.adaptive.reddi_limit_regret",
+    "chapters.adaptive.reddi_online",
+    "chapters.exit_times.draw_hitting_distribution",
+    "chapters.long_run.draw_gibbs_comparison",
+    "chapters.long_run.two_well",
+    "chapters.long_run.two_well_critical",
+    "chapters.long_run.two_well_noise",
+    "chapters.long_run.two_well_occupation",
+    "chapters.long_run.two_well_stationary",
+    "chapters.ode.double_well_field",
+    "chapters.ode.draw_tracking",
+    "chapters.ode.escape_study",
+    "chapters.ode.heavy_ball_study",
+    "chapters.ode.kink_filippov_solution",
+    "chapters.ode.kink_objective",
+    "chapters.ode.kink_study",
+    "chapters.ode.kink_subgradient",
+    "chapters.ode.sde_study",
+    "chapters.ode.tracking_study",
+    "chapters.ode.window_study",
+    "divergence.check",
+    "divergence.report",
+    "energy.convergence_energy",
+    "energy.critical_points",
+    "energy.forest_weight",
+    "energy.transition_graph",
+    "exit_times.bad_minima_bound",
+    "exit_times.basin_exits",
+    "exit_times.boxplot_rate",
+    "exit_times.driven_sgd",
+    "exit_times.fit_rate",
+    "exit_times.hitting_time_sweep",
+    "exit_times.three_humps_basin",
+    "gibbs.compare_with_gibbs",
+    "gibbs.gibbs_density",
+    "gibbs.grid_mass_near",
+    "gibbs.histogram_mass_near",
+    "gibbs.laplace_weights",
+    "gibbs.predicted_mass_outside",
+    "gibbs.sample_grid",
+    "gradebook.Student",
+    "gradebook.export_canvas",
+    "gradebook.export_moodle",
+    "gradebook.main",
+    "gradebook.match_submissions",
+    "gradebook.read_roster",
+    "gradebook.read_totals",
+    "gradient_domination.draw_gd_vs_rate",
+    "grading.SubmissionResult",
+    "grading.autograder_questions",
+    "grading.call_safely",
+    "grading.check_array",
+    "grading.check_number",
+    "grading.grade_submissions",
+    "grading.main",
+    "grading.probe",
+    "grading.summary",
+    "grading.write_scores_csv",
+    "implicit_bias.draw_diagonal_network",
+    "implicit_bias.logistic_gd",
+    "implicit_bias.max_margin_direction",
+    "implicit_bias.min_l1_solution",
+    "implicit_bias.predicted_gd_limit",
+    "langevin.free_energy",
+    "langevin.mean_field_langevin",
+    "langevin.stein_sides",
+    "networks.apply_mlp",
+    "networks.augmentation_study",
+    "networks.batch_dependence",
+    "networks.load_digits",
+    "networks.train",
+    "networks.train_grid",
+    "noise.NoiseModel",
+    "noise.apply",
+    "noise.draw",
+    "noise.given",
+    "noise.sample",
+    "noise.state_dependent",
+    "nonsmooth.backprop_derivative",
+    "nonsmooth.backprop_oracle",
+    "nonsmooth.chain_rule_residuals",
+    "nonsmooth.clarke_subdifferential_sympy",
+    "nonsmooth.contains",
+    "nonsmooth.draw_formula_comparison",
+    "nonsmooth.identity",
+    "nonsmooth.interval_add",
+    "nonsmooth.lasso_objective",
+    "nonsmooth.lasso_solution",
+    "nonsmooth.lasso_subgradient",
+    "nonsmooth.path_integral_gap",
+    "nonsmooth.relu",
+    "nonsmooth.relu2",
+    "nonsmooth.relu3",
+    "nonsmooth.relu_mixture",
+    "nonsmooth.scaled_zero",
+    "nonsmooth.smoothed_lasso_descent",
+    "nonsmooth.zero",
+    "ode.flow_at_times",
+    "ode.flow_times",
+    "ode.gradient_field",
+    "ode.heavy_ball",
+    "ode.heavy_ball_flow",
+    "ode.interpolate",
+    "ode.order_line",
+    "ode.quadratic_sde_moments",
+    "ode.quadratic_sgd_moments",
+    "ode.tracking_error",
+    "ode.window_errors",
+    "optimizers.apply_updates",
+    "optimizers.quadratic",
+    "optimizers.with_l2",
+    "plotting.alt_text",
+    "plotting.contour",
+    "plotting.density",
+    "plotting.describe",
+    "plotting.figure_png",
+    "plotting.histogram2d",
+    "plotting.legible",
+    "plotting.mark_points",
+    "plotting.measured_vs_predicted",
+    "plotting.subplots",
+    "plotting.surface",
+    "plotting.trajectories",
+    "plotting.use_course_style",
+    "progress.show_progress",
+    "progress.track",
+    "simulate.Field",
+    "simulate.chain_sharding",
+    "stochastic.Problem",
+    "stochastic.distance_floor",
+    "stochastic.minibatch_gradients",
+    "stochastic.relative_errors",
+    "stochastic.replacement_comparison",
+    "stochastic.sgd_grad_curve",
+    "stochastic.sklearn_solution",
+    "two_layer.draw_rich_vs_lazy",
+    "two_layer.draw_width_rate",
+    "two_layer.gram_from_jacobian",
+    "two_layer.lambda_min_vs_width",
+    "two_layer.laziness_vs_width",
+    "two_layer.least_squares_loss",
+    "two_layer.network",
+    "two_layer.ntk_gram",
+    "two_layer.particle_positions",
+    "two_layer.rate_vs_width",
+    "two_layer.relu",
+    "two_layer.teacher_alignment",
+    "two_layer.width_rate",
+    "widgets.InteractiveFigure",
+    "widgets.Slider",
+    "widgets.figure_to_png",
+    "widgets.interactive_figure",
+]
+"""Public functions whose registry entry is not written yet: listed, reported, never silently skipped."""
+
+NOT_YET_VALIDATED: set[str] = {
+    # from `python tools/probe_inputs.py` at commit c46bdff: some bad input still gets through or gets an
+    # unclear error; remove a name once its probe is all `named` (its strict test then runs)
+    "autodiff.fit_slope",
+    "averaging.perturbed_gd",
+    "averaging.predicted_escape_steps",
+    "averaging.running_average",
+    "energy.check_costs",
+    "energy.energies",
+    "energy.energies_brute_force",
+    "energy.gaussian_action",
+    "energy.markov_chain",
+    "energy.path_costs",
+    "energy.relative_energy",
+    "energy.stationary_distribution",
+    "energy.transition_costs",
+    "exit_times.chain_costs",
+    "exit_times.three_humps_graph",
+    "implicit_bias.diagonal_network_gd",
+    "landscapes.FiniteSum",
+    "landscapes.batch_grad",
+    "landscapes.quadratic",
+    "landscapes.rosenbrock",
+    "nonsmooth.clarke_interval",
+    "nonsmooth.sawtooth",
+    "optimizers.continuous_limit",
+    "optimizers.heavy_ball_rate",
+    "optimizers.rotation",
+    "simulate.hitting_times",
+    "stochastic.compare_methods",
+    "stochastic.complexity",
+    "stochastic.descent_bound",
+    "stochastic.optimal_constant_step",
+    "stochastic.run_method",
+    "two_layer.init_symmetric",
+    "two_layer.linear_rate_bound",
+}
+"""Registered functions known to let some bad input through (strict test is an expected failure)."""
