@@ -43,9 +43,14 @@ def test_sarah_step_matches_its_formula(ncv):
 def test_storm_with_full_momentum_is_sgd_and_spider_radius_bounds_moves(ncv):
     theta0 = 2.0 * jnp.ones(ncv.dim)
     # a = 1: d_k = grad_{i_k}(theta_k), plain SGD with step alpha (offset huge: constant step)
-    run = vr.storm(ncv, theta0, jax.random.PRNGKey(2), step=0.1 / ncv.L, momentum=1.0, offset=1e9, n_records=20)
-    th = np.asarray(run.thetas[0])
-    assert np.all(np.isfinite(th))
+    key, step = jax.random.PRNGKey(2), 0.1 / ncv.L
+    run = vr.storm(ncv, theta0, key, step=step, momentum=1.0, offset=1e9, n_records=6)
+    kk, _ = jax.random.split(jax.random.split(key, 1)[0])
+    th = theta0 - step * ncv.grad(theta0)               # d_0: the full gradient
+    for k in range(1, 6):
+        i = jax.random.randint(jax.random.fold_in(kk, k), (1,), 0, ncv.n)
+        th = th - step * ncv.example_grads(th, i)[0]
+        np.testing.assert_allclose(run.thetas[0, k + 1], th, rtol=1e-4, atol=1e-6)
     # SPIDER's normalised step: no move longer than the radius
     r = 1e-2
     sp = vr.spider(ncv, theta0, jax.random.PRNGKey(3), step=1.0 / ncv.L, radius=r, batch=4, period=4, n_records=30)
