@@ -10,6 +10,7 @@ One module per concept:
 * :mod:`course_lib.divergence` -- the one divergence policy (frozen, flagged, warn or raise);
 * :mod:`course_lib.stochastic` -- SGD, minibatches, SAG/SVRG/SAGA, accelerated
   methods on finite sums, their bounds, and a scikit-learn cross-check;
+* :mod:`course_lib.variance_reduction` -- SARAH, SPIDER, STORM on nonconvex finite sums, with SGD and SVRG;
 * :mod:`course_lib.autodiff` -- a small forward- and reverse-mode AD, with operation counts;
 * :mod:`course_lib.ad_cost` -- the memory and time of JAX's own AD, measured;
 * :mod:`course_lib.optimizers` -- momentum, Adagrad, RMSprop, Rprop/sign, Adam, AdamW as
@@ -50,7 +51,7 @@ __version__ = "0.1.0"
 
 from . import divergence, landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "ad_cost", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook")
+_LAZY = ("autodiff", "ad_cost", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook", "variance_reduction")
 
 
 def __getattr__(name: str) -> Any:

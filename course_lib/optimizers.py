@@ -114,6 +114,9 @@ __all__ = [
     "heavy_ball_optimal",
     "gd_optimal",
     "convergence_rate",
+    "lbfgs",
+    "LbfgsState",
+    "lbfgs_run",
 ]
 
 PyTree = Any
@@ -881,6 +884,142 @@ def amsgrad(learning_rate: float, b1: float = 0.9, b2: float = 0.999, eps: float
         return u, AmsgradState(count, m, v, v_max)
 
     return Optimizer(init, update)
+
+
+# -- L-BFGS (added with the recursive variance-reduction part; appended, not in OPTIMIZERS) --------------
+
+
+class LbfgsState(NamedTuple):
+    """State of :func:`lbfgs`: step ``count``; last ``params`` and ``grads`` (flattened, ``(p,)``); the memory of
+    differences ``s_mem``, ``y_mem`` ``(m, p)`` and weights ``rho`` ``(m,)``; the line search's state."""
+
+    count: jax.Array
+    params: jax.Array
+    grads: jax.Array
+    s_mem: jax.Array
+    y_mem: jax.Array
+    rho: jax.Array
+    linesearch: Any
+
+
+def _two_loop(g, s_mem, y_mem, rho, gamma, newest):
+    r"""Nocedal and Wright's two-loop recursion: :math:`H g` for the L-BFGS inverse-Hessian approximation
+    built from the pairs :math:`(s_j, y_j)` (slot ``newest`` the most recent, going back cyclically) on
+    :math:`H_0 = \gamma I`.  Empty slots have :math:`\rho_j = 0` and do nothing."""
+    m = rho.shape[0]
+    order = (newest - jnp.arange(m)) % m                   # newest first
+
+    def back(q, j):
+        a = rho[j] * jnp.vdot(s_mem[j], q)
+        return q - a * y_mem[j], a
+
+    q, alphas = jax.lax.scan(back, g, order)
+    r = gamma * q
+
+    def forward(r, ja):
+        j, a = ja
+        b = rho[j] * jnp.vdot(y_mem[j], r)
+        return r + (a - b) * s_mem[j], None
+
+    r, _ = jax.lax.scan(forward, r, (order[::-1], alphas[::-1]))   # oldest first
+    return r
+
+
+def lbfgs(learning_rate: float | None = None, memory_size: int = 10, scale_init_precond: bool = True,
+          max_linesearch_steps: int | None = 20) -> Optimizer:
+    r"""L-BFGS :cite:`liu1989lbfgs` with optax's zoom line search; the twin of ``optax.lbfgs`` (same arguments).
+
+    With :math:`s_j = \theta_{j+1}-\theta_j`, :math:`y_j = g_{j+1}-g_j`, :math:`\rho_j = 1/\langle s_j, y_j\rangle`
+    for the last :math:`m` (``memory_size``) steps, the inverse-Hessian approximation is
+    :math:`H_k = V_{k-1}^\top H_{k-1} V_{k-1} + \rho_{k-1}s_{k-1}s_{k-1}^\top` with
+    :math:`V_j = I - \rho_j y_j s_j^\top`, unrolled :math:`m` times from :math:`H^0_k = \gamma_k I`,
+    :math:`\gamma_k = \langle s_{k-1}, y_{k-1}\rangle/\|y_{k-1}\|^2` (``scale_init_precond``; at the first step
+    :math:`\gamma_0 = \min(1, 1/\|g_0\|)`, optax's choice), and applied to :math:`g_k` by the two-loop
+    recursion (Nocedal and Wright, Algorithm 7.4) in :math:`O(mp)` operations.  The step is
+    :math:`\theta_{k+1} = \theta_k - \eta_k H_k g_k` with :math:`\eta_k` from ``optax.scale_by_zoom_linesearch``
+    (strong Wolfe conditions, initial guess 1; the line search is optax's own code, reused, not reimplemented),
+    or :math:`\eta_k` = ``learning_rate`` and no line search when ``max_linesearch_steps`` is None.
+
+    ``update(grads, state, params, *, value, grad, value_fn)`` needs, for the line search, the loss ``value`` and
+    gradient ``grad`` at ``params`` and the loss function ``value_fn`` (optax's ``GradientTransformationExtraArgs``
+    convention; ``grad`` is ``grads``); ``params`` is any pytree (flattened internally).  On a quadratic in
+    dimension :math:`d` with exact line searches and :math:`m \ge d`, L-BFGS coincides with conjugate gradients
+    and stops in at most :math:`d` steps.  Not in :data:`OPTIMIZERS` (it needs the loss, not only the gradient).
+    """
+    import optax
+    from jax.flatten_util import ravel_pytree
+
+    memory_size = positive_int("memory_size", memory_size)
+    lr = -1.0 if learning_rate is None else -positive("learning_rate", learning_rate)
+    ls = None if max_linesearch_steps is None else optax.scale_by_zoom_linesearch(
+        max_linesearch_steps=positive_int("max_linesearch_steps", max_linesearch_steps), initial_guess_strategy="one")
+
+    def init(params):
+        flat, _ = ravel_pytree(params)
+        z = jnp.zeros((memory_size, flat.shape[0]), flat.dtype)
+        return LbfgsState(jnp.zeros((), jnp.int32), jnp.zeros_like(flat), jnp.zeros_like(flat), z, z,
+                          jnp.zeros(memory_size, flat.dtype), None if ls is None else ls.init(params))
+
+    def update(grads, state, params, *, value=None, grad=None, value_fn=None):
+        g, unravel = ravel_pytree(grads)
+        x, _ = ravel_pytree(params)
+        first = state.count == 0
+        newest = (state.count - 1) % memory_size          # slot of the pair (s_{k-1}, y_{k-1})
+        s, y = x - state.params, g - state.grads
+        sy = jnp.vdot(s, y)
+        rho = jnp.where(first | (sy == 0.0), 0.0, 1.0 / jnp.where(sy == 0.0, 1.0, sy))
+        s, y = jnp.where(first, 0.0, s), jnp.where(first, 0.0, y)
+        s_mem, y_mem, rhos = state.s_mem.at[newest].set(s), state.y_mem.at[newest].set(y), state.rho.at[newest].set(rho)
+        if scale_init_precond:
+            yy = jnp.vdot(y, y)
+            gamma = jnp.where(yy > 0.0, sy / jnp.where(yy > 0.0, yy, 1.0), 1.0)
+            gamma = jnp.where(first, jnp.minimum(1.0, 1.0 / jnp.linalg.norm(g)), gamma)
+        else:
+            gamma = 1.0
+        direction = unravel(lr * _two_loop(g, s_mem, y_mem, rhos, gamma, newest))
+        ls_state = state.linesearch
+        if ls is not None:
+            if value is None or value_fn is None:
+                raise ValueError("lbfgs with a line search needs update(..., value=loss(params), grad=grads, value_fn=loss)")
+            direction, ls_state = ls.update(direction, ls_state, params, value=value,
+                                            grad=grads if grad is None else grad, value_fn=value_fn)
+        return direction, LbfgsState(state.count + 1, x, g, s_mem, y_mem, rhos, ls_state)
+
+    return Optimizer(init, update)
+
+
+@functools.partial(jax.jit, static_argnames=("loss", "n_steps", "memory_size", "max_linesearch_steps"))
+def _lbfgs_run(loss, params0, args, n_steps, memory_size, max_linesearch_steps):
+    opt = lbfgs(memory_size=memory_size, max_linesearch_steps=max_linesearch_steps)
+    f = lambda p: loss(p, *args)
+    vg = jax.value_and_grad(f)
+
+    def step(carry, _):
+        params, state = carry
+        value, grads = vg(params)
+        updates, state = opt.update(grads, state, params, value=value, grad=grads, value_fn=f)
+        params = apply_updates(params, updates)
+        return (params, state), (params, value)
+
+    (last, _), (ps, vals) = jax.lax.scan(step, (params0, opt.init(params0)), None, length=n_steps)
+    params = jax.tree.map(lambda p0, p: jnp.concatenate([p0[None], p]), params0, ps)
+    losses = jnp.concatenate([vals, f(last)[None]])
+    return Run(params, losses, ~jnp.all(jnp.isfinite(losses)))
+
+
+def lbfgs_run(loss: Callable[..., jax.Array], params0: PyTree, n_steps: int, *, memory_size: int = 10,
+              max_linesearch_steps: int = 20, args: tuple = ()) -> Run:
+    """Run :func:`lbfgs` (with its line search) for ``n_steps`` steps on ``loss(params, *args)`` from ``params0``
+    in one jitted ``lax.scan``; returns a :class:`Run` (iterates, losses, ``diverged``).  Compiled once per
+    ``(loss, n_steps, memory_size, max_linesearch_steps)``: the arrays in ``args`` (e.g. the curvatures of
+    :func:`quadratic`) are traced.  One gradient per step plus the line search's evaluations."""
+    n_steps = positive_int("n_steps", n_steps)
+    if not callable(loss):
+        raise ValueError(f"loss must be a callable params -> scalar, got {type(loss).__name__}")
+    params0 = jax.tree.map(lambda p: finite_array("params0", p), params0)
+    args = tuple(jnp.asarray(a, dtype=jnp.result_type(float)) for a in args)
+    return _lbfgs_run(loss, params0, args, n_steps, positive_int("memory_size", memory_size),
+                      positive_int("max_linesearch_steps", max_linesearch_steps))
 
 
 from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

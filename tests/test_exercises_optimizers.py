@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from exercise_harness import Exercise
 
-MAX = {"q1": 3.0, "q2": 3.0, "q3": 3.0}
+MAX = {"q1": 3.0, "q2": 3.0, "q3": 3.0, "q4": 2.0}
 
 # the message each question's tests give on the untouched student notebook
 BLANK = {
     "q1": "q1: your function returned None",
     "q2": "q2: gap_sgd is still the placeholder `...`",
     "q3": "q3: alpha_star is still the placeholder `...`",
+    "q4": "q4: your function returned None",
 }
 
 
@@ -37,6 +38,16 @@ def _wrong_cases(env):
     def only_theta(theta, m, v, g, k, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
         return theta - lr * jnp.sign(g)
 
+    def adamax_l2(theta, m, u, g, k, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):   # Adam's root mean square
+        m = b1 * m + (1 - b1) * g
+        u = jnp.sqrt(b2 * u**2 + (1 - b2) * g**2) + eps
+        return theta - lr * (m / (1 - b1**k)) / u, m, u
+
+    def adamax_no_correction(theta, m, u, g, k, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
+        m = b1 * m + (1 - b1) * g
+        u = jnp.maximum(b2 * u, jnp.abs(g) + eps)
+        return theta - lr * m / u, m, u
+
     ridge = env["ridge"]
     return [
         # (question, overrides, expected message fragment, maximal score allowed)
@@ -60,6 +71,9 @@ def _wrong_cases(env):
         ("q3", dict(measured_rate=1.3), "q3: rates per step lie in (0, 1)", 1.5),
         ("q3", dict(measured_rate=env["gd_rate"]), "q3: measured_rate = 0.98", 2.25),
         ("q3", dict(gd_rate=None), "q3: gd_rate", 1.5),
+        ("q4", dict(adamax_step=adamax_l2), "q4: new_u", 0.0),
+        ("q4", dict(adamax_step=adamax_no_correction), "q4: new_theta", 0.7),   # its u is right
+        ("q4", dict(adamax_step=None), "q4: your function is not defined", 0.0),
     ]
 
 
@@ -70,8 +84,8 @@ WRONG_Q3 = {"beta_star = ((kappa**0.5 - 1) / (kappa**0.5 + 1)) ** 2": "beta_star
 EXERCISE = Exercise(
     "optimizers",
     max=MAX,
-    leaks=("m / (1 - b1**k)", "w * c / (w + lam)", "4 / (L**0.5 + mu**0.5)"),
-    answer_defs=r"def adam_step\b|gap_sgd =|alpha_star =",
+    leaks=("m / (1 - b1**k)", "w * c / (w + lam)", "4 / (L**0.5 + mu**0.5)", "jnp.maximum(b2 * u"),
+    answer_defs=r"def adam_step\b|gap_sgd =|alpha_star =|def adamax_step\b",
     blank=BLANK,
     wrong_cases=_wrong_cases,
     public={"optimizers": "optimizers"},

@@ -8,13 +8,14 @@ import pytest
 
 from exercise_harness import Exercise
 
-MAX = {"q1": 3.0, "q2": 3.0, "q3": 3.0}
+MAX = {"q1": 3.0, "q2": 3.0, "q3": 3.0, "q4": 2.0}
 
 # the message each question's tests give on the untouched student notebook
 BLANK = {
     "q1": "q1: best_step(999, 10.0, 2.0, 50.0) returned None",
     "q2": "q2: saga_step should return a pair (new_theta, new_table), got NoneType",
     "q3": "q3: cheapest(1000000.0, 1000.0, 1e-06) returned None",
+    "q4": "q4: sarah_step should return a pair (new_theta, v), got NoneType",
 }
 
 
@@ -35,6 +36,16 @@ def _wrong_cases(env):
     def no_update(problem, theta, table, i, step):
         g = problem.example_grads(theta, jnp.array([i]))[0]
         return theta - step * (g - table[i] + table.mean(0)), table
+
+    def sarah_sgd(problem, theta, theta_prev, v_prev, i, step):
+        g = problem.example_grads(theta, jnp.array([i]))[0]
+        return theta - step * g, g
+
+    def sarah_sign(problem, theta, theta_prev, v_prev, i, step):
+        g = problem.example_grads(theta, jnp.array([i]))[0]
+        gp = problem.example_grads(theta_prev, jnp.array([i]))[0]
+        v = g + gp - v_prev
+        return theta - step * v, v
 
     def vr_only(n, kappa, eps):
         return "vr"
@@ -61,6 +72,9 @@ def _wrong_cases(env):
         ("q3", dict(cheapest=lambda n, k, e: "adam"), "return one of 'gd', 'sgd', 'vr'", 1.5),
         ("q3", dict(answers=["vr", "vr", "vr"]), "is not what the table predicts", 2.25),
         ("q3", dict(answers="vr"), "q3: answers should be a list of three names", 1.5),
+        ("q4", dict(sarah_step=sarah_sgd), "plain stochastic gradient", 0.0),
+        ("q4", dict(sarah_step=sarah_sign), "q4: v", 0.0),
+        ("q4", dict(sarah_step=None), "q4: your function is not defined", 0.0),
     ]
 
 
@@ -71,8 +85,8 @@ WRONG_Q2 = {"g - table[i] + table.mean(axis=0)": "g"}
 EXERCISE = Exercise(
     "sgd",
     max=MAX,
-    leaks=("math.sqrt(2.0 * gap", "table.mean(axis=0)", "costs = {"),
-    answer_defs=r"def (best_step|saga_step|cheapest)\b|answers =",
+    leaks=("math.sqrt(2.0 * gap", "table.mean(axis=0)", "costs = {", "g - g_prev + v_prev"),
+    answer_defs=r"def (best_step|saga_step|cheapest|sarah_step)\b|answers =",
     blank=BLANK,
     wrong_cases=_wrong_cases,
     public={"stochastic": "stochastic"},
