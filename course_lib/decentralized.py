@@ -4,8 +4,8 @@ Setting.  :math:`m` agents, agent :math:`j` holding its own least-squares data
 :math:`(a_{ji},y_{ji})_{i\le n_0}` and the local loss :math:`f_j(x)=\frac1{2n_0}\sum_i(a_{ji}^\top x-y_{ji})^2`;
 the goal is :math:`x^\star=\arg\min\frac1m\sum_jf_j`.  Agents talk only to their neighbours in
 a graph, through a *gossip matrix* :math:`W` (symmetric, doubly stochastic, :math:`W_{jk}>0`
-only on edges).  Decentralized SGD (D-SGD, Lian et al. {cite}`lian2017decentralized`; the
-form of Koloskova et al. {cite}`koloskova2020unified`) stacks the agents' iterates in the
+only on edges).  Decentralized SGD (D-SGD, Lian et al. :cite:`lian2017decentralized`; the
+form of Koloskova et al. :cite:`koloskova2020unified`) stacks the agents' iterates in the
 rows of :math:`X_t\in\mathbb R^{m\times d}`:
 
 .. math::
@@ -23,7 +23,7 @@ noise of variance :math:`\sigma^2` and heterogeneity :math:`\zeta^2=\frac1m\sum_
 Koloskova et al. bound the consensus error by
 :math:`O\big(\eta^2(\sigma^2/p+\zeta^2/p^2)\big)` with :math:`p=1-\lambda^2`: the
 heterogeneity term grows like the inverse *square* of the gap.  Hendrikx, Bach and
-Massoulié {cite}`hendrikx2019asynchronous` give accelerated, variance-reduced versions.
+Massoulié :cite:`hendrikx2019asynchronous` give accelerated, variance-reduced versions.
 
 Exact prediction.  On least squares with gradient noise taken at :math:`x^\star` (additive,
 covariance :math:`C_j` for agent :math:`j`) the recursion is linear in
@@ -93,7 +93,7 @@ def graph(name: str, m: int):
 def metropolis_weights(g) -> np.ndarray:
     """Metropolis--Hastings gossip weights :math:`W_{jk}=1/(1+\\max(d_j,d_k))` on edges, :math:`W_{jj}=1-\\sum_{k\\ne j}W_{jk}`.
 
-    Symmetric and doubly stochastic for any undirected graph (Xiao & Boyd's choice).
+    Symmetric and doubly stochastic for any undirected graph (:cite:`xiao2004fast`).
     """
     m = g.number_of_nodes()
     W = np.zeros((m, m))

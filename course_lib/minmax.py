@@ -23,16 +23,16 @@ the identity plus a skew-symmetric matrix), with eigenvalues :math:`\mu\pm i\sig
 * simultaneous gradient descent--ascent (GDA), :math:`z_{k+1}=z_k-\eta F(z_k)`:
   :math:`P(\lambda)=1-\lambda`, factor :math:`\sqrt{(1-\eta\mu)^2+\eta^2\sigma_j^2}`, larger than
   one on the bilinear game (:math:`\mu=0`): the iterates spiral out;
-* extragradient (EG) {cite}`korpelevich1976extragradient`,
+* extragradient (EG) :cite:`korpelevich1976extragradient`,
   :math:`z_{k+1/2}=z_k-\eta F(z_k)`, :math:`z_{k+1}=z_k-\eta F(z_{k+1/2})`:
   :math:`P(\lambda)=1-\lambda+\lambda^2`, factor below one whenever :math:`0<\eta\|M\|<1` and
   :math:`M` is invertible (even when :math:`\mu=0`).
 
 Stochastic versions draw one component per step.  *Stochastic extragradient* (SEG, the
 same component in both half-steps, as analysed by Mishchenko et al.
-{cite}`mishchenko2020revisiting`) with a constant step stalls at a noise floor.  The
+:cite:`mishchenko2020revisiting`) with a constant step stalls at a noise floor.  The
 *loopless variance-reduced extragradient* of Alacaoglu and Malitsky
-{cite}`alacaoglu2022stochastic` (their Algorithm 1) keeps a reference point
+:cite:`alacaoglu2022stochastic` (their Algorithm 1) keeps a reference point
 :math:`w_k` and its full operator :math:`F(w_k)`,
 
 .. math::
