@@ -136,11 +136,16 @@ def make_local_data(key: jax.Array, m: int, n0: int, d: int, heterogeneity: floa
     """Least squares with heterogeneous agents: :math:`y_{ji}=a_{ji}^\\top(x_0+h\\,u_j)+\\text{noise}`, Gaussian
     :math:`a_{ji}\\sim\\mathcal N(0,I/d)`, :math:`x_0,u_j\\sim\\mathcal N(0,I)`; ``heterogeneity`` is :math:`h`."""
     m, n0, d = (_checks.positive_int(k, v) for k, v in (("m", m), ("n0", n0), ("d", d)))
+    return LocalData(*_random_data(key, jnp.asarray(heterogeneity, jnp.float32), jnp.asarray(noise, jnp.float32), m, n0, d))
+
+
+@partial(jax.jit, static_argnames=("m", "n0", "d"))
+def _random_data(key, heterogeneity, noise, m, n0, d):
     k1, k2, k3, k4 = jax.random.split(key, 4)
     a = jax.random.normal(k1, (m, n0, d)) / np.sqrt(d)
     w = jax.random.normal(k2, (d,)) + heterogeneity * jax.random.normal(k3, (m, d))
     y = jnp.einsum("jid,jd->ji", a, w) + noise * jax.random.normal(k4, (m, n0))
-    return LocalData(a, y)
+    return a, y
 
 
 def _local_stats(data: LocalData):

@@ -100,9 +100,15 @@ def make_game(key: jax.Array, n: int, d: int, mu: float = 0.0, spread: float = 1
     """
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("mu", mu)
+    A, b, c = _random_game(key, jnp.asarray(spread, jnp.float32), n, d)
+    return Game(A, b, c, float(mu))
+
+
+@partial(jax.jit, static_argnames=("n", "d"))
+def _random_game(key, spread, n, d):
     k1, k2, k3 = jax.random.split(key, 3)
     A = jnp.eye(d) + spread * jax.random.normal(k1, (n, d, d)) / np.sqrt(d)
-    return Game(A, jax.random.normal(k2, (n, d)), jax.random.normal(k3, (n, d)), float(mu))
+    return A, jax.random.normal(k2, (n, d)), jax.random.normal(k3, (n, d))
 
 
 def operator_matrix(game: Game, i: int | None = None) -> tuple[np.ndarray, np.ndarray]:
