@@ -31,6 +31,9 @@ One module per concept:
   :math:`J(x)`, bounds, non-Gaussian noise;
 * :mod:`course_lib.averaging` -- Polyak--Ruppert averaging, escaping strict saddles,
   anti-correlated perturbations;
+* :mod:`course_lib.minmax` -- convex--concave finite-sum games: GDA, extragradient, stochastic and
+  variance-reduced extragradient, exact second moments;
+* :mod:`course_lib.decentralized` -- gossip matrices, spectral gaps, decentralized SGD against all-reduce;
 * :mod:`course_lib.plotting` -- the course's figure style and plots;
 * :mod:`course_lib.widgets` -- live sliders in Jupyter, static figures in the book;
 * :mod:`course_lib.gradebook` -- a class's grades as Canvas- and Moodle-style gradebook CSVs;
@@ -51,7 +54,7 @@ __version__ = "0.1.0"
 
 from . import divergence, landscapes, noise, simulate  # noqa: E402  (light, JAX only)
 
-_LAZY = ("autodiff", "ad_cost", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook", "variance_reduction")
+_LAZY = ("autodiff", "ad_cost", "nonsmooth", "plotting", "widgets", "grading", "stochastic", "energy", "gradient_domination", "implicit_bias", "progress", "exit_times", "ode", "two_layer", "langevin", "optimizers", "networks", "averaging", "attention", "gibbs", "chapters", "gradebook", "variance_reduction", "minmax", "decentralized")
 
 
 def __getattr__(name: str) -> Any:
