@@ -75,6 +75,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from ._deprecation import deprecated_aliases
 from ._checks import finite_array, nonnegative, one_of, positive, positive_int
 from .divergence import DEFAULT_RADIUS as _DEFAULT_RADIUS
 from .divergence import check as _divergence_check
@@ -106,7 +107,7 @@ __all__ = [
     "Run",
     "run",
     "noisy_run",
-    "quadratic",
+    "rotated_quadratic",
     "quadratic_problem",
     "rotation",
     "heavy_ball_rate",
@@ -118,6 +119,9 @@ __all__ = [
     "LbfgsState",
     "lbfgs_run",
 ]
+
+# renamed: landscapes.quadratic is the quadratic with a general matrix A
+__getattr__ = deprecated_aliases(__name__, {"quadratic": ("rotated_quadratic", "0.2")})
 
 PyTree = Any
 
@@ -628,7 +632,7 @@ def run(name: str, loss: Callable[..., jax.Array], params0: PyTree, n_steps: int
 
     Compiled once per ``(name, loss, n_steps)``, hyper-parameter
     *names* and shapes: ``learning_rate``, ``l2``, the values in ``hyper`` and the
-    arrays in ``args`` (e.g. the curvatures and angle of :func:`quadratic`) are traced,
+    arrays in ``args`` (e.g. the curvatures and angle of :func:`rotated_quadratic`) are traced,
     so changing them (a slider, another problem of the same family) does not recompile.  ``l2_mode`` is ``"none"``,
     ``"l2"`` (add :math:`\tfrac{l_2}2\|\theta\|^2` to the loss, see :func:`with_l2`) or
     ``"decay"`` (after each step, :math:`\theta \leftarrow \theta - \alpha\, l_2\, \theta_k`:
@@ -650,8 +654,11 @@ def run(name: str, loss: Callable[..., jax.Array], params0: PyTree, n_steps: int
     return _run(name, loss, params0, n_steps, f(learning_rate), hyper, f(l2_grad), f(l2_decay), args)
 
 
-def quadratic(theta: jax.Array, weights: jax.Array, angle: Any = 0.0, center: Any = 0.0) -> jax.Array:
+def rotated_quadratic(theta: jax.Array, weights: jax.Array, angle: Any = 0.0, center: Any = 0.0) -> jax.Array:
     r""":math:`J(\theta) = \tfrac12\sum_i w_i \bigl(R(\theta - c)\bigr)_i^2`, :math:`R` = :func:`rotation` (``angle``).
+
+    A diagonal quadratic turned by a rotation, parametrised for sliders; the general
+    :math:`\frac12 (x-c)^\top A (x-c)` is :func:`course_lib.landscapes.quadratic`.
 
     Pure and traceable in every argument (pass ``(weights, angle, center)`` as
     ``args`` of :func:`run` to change the problem without recompiling).
@@ -1012,7 +1019,7 @@ def lbfgs_run(loss: Callable[..., jax.Array], params0: PyTree, n_steps: int, *, 
     """Run :func:`lbfgs` (with its line search) for ``n_steps`` steps on ``loss(params, *args)`` from ``params0``
     in one jitted ``lax.scan``; returns a :class:`Run` (iterates, losses, ``diverged``).  Compiled once per
     ``(loss, n_steps, memory_size, max_linesearch_steps)``: the arrays in ``args`` (e.g. the curvatures of
-    :func:`quadratic`) are traced.  One gradient per step plus the line search's evaluations."""
+    :func:`rotated_quadratic`) are traced.  One gradient per step plus the line search's evaluations."""
     n_steps = positive_int("n_steps", n_steps)
     if not callable(loss):
         raise ValueError(f"loss must be a callable params -> scalar, got {type(loss).__name__}")

@@ -635,7 +635,7 @@ PENDING: list[str] = [
     "optimizers.clip_by_global_norm",
     "optimizers.lbfgs",
     "optimizers.lbfgs_run",
-    "optimizers.quadratic",
+    "optimizers.rotated_quadratic",
     "optimizers.with_l2",
     "plotting.alt_text",
     "plotting.contour",

@@ -46,6 +46,7 @@ RENAMED_FOR_ONE_MEANING = [
     ("course_lib.two_layer", "measured_rate", "log_decay_rate"),
     ("course_lib.ode", "heavy_ball", "heavy_ball_iterates"),
     ("course_lib.plotting", "trajectories", "paths"),
+    ("course_lib.optimizers", "quadratic", "rotated_quadratic"),
 ]
 
 

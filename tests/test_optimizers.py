@@ -207,7 +207,7 @@ def test_input_checks():
 def test_heavy_ball_rate_prediction_matches_runs_over_a_sweep():
     w = jnp.array([1.0, 10.0, 100.0])
     for beta in (0.0, 0.5, 0.8, 0.9):
-        r = opt.run("heavy_ball", opt.quadratic, jnp.ones(3), 300, learning_rate=0.01, beta=beta, args=(w,))
+        r = opt.run("heavy_ball", opt.rotated_quadratic, jnp.ones(3), 300, learning_rate=0.01, beta=beta, args=(w,))
         measured = opt.convergence_rate(jnp.linalg.norm(r.params, axis=1))
         assert abs(measured - opt.heavy_ball_rate(0.01, beta, w)) < 5e-3, beta
     assert opt.heavy_ball_rate(0.01, 0.0, w) == pytest.approx(0.99, abs=1e-6)
@@ -217,14 +217,14 @@ def test_noisy_run_adagrad_step_decays_rmsprop_step_does_not():
     w = jnp.ones(50)
     out = {}
     for name in ("adagrad", "rmsprop"):
-        _, us, gs = opt.noisy_run(name, opt.quadratic, jnp.zeros(50), jax.random.PRNGKey(0), sigma=2.0, n_steps=800,
+        _, us, gs = opt.noisy_run(name, opt.rotated_quadratic, jnp.zeros(50), jax.random.PRNGKey(0), sigma=2.0, n_steps=800,
                                   learning_rate=0.01, args=(w,))
         out[name] = np.asarray(jnp.mean(-us / gs, axis=1))
     k = np.arange(1, 801)
     np.testing.assert_allclose(out["adagrad"][99:], 0.01 / np.sqrt(0.1 + 4.0 * k[99:]), rtol=0.05)
     assert abs(out["rmsprop"][-200:].mean() / (0.01 / 2.0) - 1) < 0.05
     with pytest.raises(ValueError, match="diverged"):
-        opt.noisy_run("sgd", opt.quadratic, jnp.zeros(5), jax.random.PRNGKey(0), sigma=1.0, n_steps=200,
+        opt.noisy_run("sgd", opt.rotated_quadratic, jnp.zeros(5), jax.random.PRNGKey(0), sigma=1.0, n_steps=200,
                       learning_rate=3.0, args=(jnp.ones(5),))
 
 
@@ -232,7 +232,7 @@ def test_momentum_direction_variance_and_iterate_spread():
     """(1 - beta) v has variance (1 - beta)/(1 + beta) sigma^2; iterates spread like SGD at step alpha/(1 - beta)."""
     d, n, beta, lr = 200, 4000, 0.9, 0.002
     w = jnp.ones(d)
-    ps, us, _ = opt.noisy_run("heavy_ball", opt.quadratic, jnp.zeros(d), jax.random.PRNGKey(1), sigma=1.0, n_steps=n,
+    ps, us, _ = opt.noisy_run("heavy_ball", opt.rotated_quadratic, jnp.zeros(d), jax.random.PRNGKey(1), sigma=1.0, n_steps=n,
                               learning_rate=lr, beta=beta, args=(w,))
     direction = -(1 - beta) * us[n // 2:] / lr
     assert abs(float(jnp.var(direction)) / ((1 - beta) / (1 + beta)) - 1) < 0.05
@@ -253,7 +253,7 @@ def test_quadratic_is_batched_and_matches_problem_closure():
     w, c = jnp.array([1.0, 4.0]), jnp.array([0.5, -1.0])
     pts = jnp.array([[0.0, 0.0], [1.0, 2.0], [-3.0, 0.5]])
     J = opt.quadratic_problem(w, angle=0.3, center=c)
-    np.testing.assert_allclose(opt.quadratic(pts, w, 0.3, c), jnp.stack([J(p) for p in pts]), rtol=1e-6)
+    np.testing.assert_allclose(opt.rotated_quadratic(pts, w, 0.3, c), jnp.stack([J(p) for p in pts]), rtol=1e-6)
 
 
 def test_framework_optimizers_check_their_hyperparameters():
@@ -376,8 +376,8 @@ def test_lbfgs_two_loop_is_the_bfgs_matrix_and_beats_the_tuned_heavy_ball():
         args = (jnp.geomspace(1.0, kappa, 8), 0.3, 0.0)
         lr, q_gd = opt.gd_optimal(1.0, kappa)
         _, _, q_hb = opt.heavy_ball_optimal(1.0, kappa)
-        r_gd = avg_rate(opt.run("sgd", opt.quadratic, x0, 3000, learning_rate=lr, args=args).params)
-        r_lb = avg_rate(opt.lbfgs_run(opt.quadratic, x0, 100, memory_size=8, args=args).params)
+        r_gd = avg_rate(opt.run("sgd", opt.rotated_quadratic, x0, 3000, learning_rate=lr, args=args).params)
+        r_lb = avg_rate(opt.lbfgs_run(opt.rotated_quadratic, x0, 100, memory_size=8, args=args).params)
         # never slower than predicted, and 1 - rate within 25 % of 1 - (kappa-1)/(kappa+1)
         assert r_gd <= q_gd + 1e-3 and (1 - r_gd) < 1.25 * (1 - q_gd), (kappa, r_gd, q_gd)
         assert r_lb < q_hb, (kappa, r_lb, q_hb)

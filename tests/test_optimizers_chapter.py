@@ -20,15 +20,15 @@ def test_momentum_rates_measured_vs_predicted():
     w3 = jnp.array([mu, 10.0, L])
     lr_gd, rate_gd = opt.gd_optimal(mu, L)
     lr_hb, beta_hb, rate_hb = opt.heavy_ball_optimal(mu, L)
-    gd = _rate(opt.run("sgd", opt.quadratic, jnp.ones(3), 300, learning_rate=lr_gd, args=(w3,)))
-    hb = _rate(opt.run("heavy_ball", opt.quadratic, jnp.ones(3), 300, learning_rate=lr_hb, beta=beta_hb, args=(w3,)))
-    nest = _rate(opt.run("nesterov", opt.quadratic, jnp.ones(3), 300, learning_rate=1 / L, beta=9 / 11, args=(w3,)))
+    gd = _rate(opt.run("sgd", opt.rotated_quadratic, jnp.ones(3), 300, learning_rate=lr_gd, args=(w3,)))
+    hb = _rate(opt.run("heavy_ball", opt.rotated_quadratic, jnp.ones(3), 300, learning_rate=lr_hb, beta=beta_hb, args=(w3,)))
+    nest = _rate(opt.run("nesterov", opt.rotated_quadratic, jnp.ones(3), 300, learning_rate=1 / L, beta=9 / 11, args=(w3,)))
     assert gd == pytest.approx(rate_gd, abs=2e-3)
     assert hb == pytest.approx(rate_hb, abs=0.02) and hb < gd
     assert nest == pytest.approx(1 - (mu / L) ** 0.5, abs=0.01)
     # the sweep at alpha = 1/L: measured within 0.01 of the companion-matrix rate
     for b in (0.0, 0.4, 0.8, 0.9):
-        r = _rate(opt.run("heavy_ball", opt.quadratic, jnp.ones(3), 300, learning_rate=1 / L, beta=b, args=(w3,)))
+        r = _rate(opt.run("heavy_ball", opt.rotated_quadratic, jnp.ones(3), 300, learning_rate=1 / L, beta=b, args=(w3,)))
         assert abs(r - opt.heavy_ball_rate(1 / L, b, w3)) < 0.01
 
 
@@ -42,10 +42,10 @@ def test_conditioning_gd_steps_grow_with_kappa_adam_steps_do_not():
     adam_steps = []
     for kap in (10.0, 100.0, 1000.0):
         wk = jnp.array([1.0, kap])
-        gd = steps_to(opt.run("sgd", opt.quadratic, x0, 3000, learning_rate=2 / (1 + kap), args=(wk,)).losses)
+        gd = steps_to(opt.run("sgd", opt.rotated_quadratic, x0, 3000, learning_rate=2 / (1 + kap), args=(wk,)).losses)
         pred = np.log(1e4) / (2 * np.log((kap + 1) / (kap - 1)))
         assert abs(gd - pred) <= 0.02 * pred + 1
-        adam_steps.append(steps_to(opt.run("adam", opt.quadratic, x0, 300, learning_rate=0.01, args=(wk,)).losses))
+        adam_steps.append(steps_to(opt.run("adam", opt.rotated_quadratic, x0, 300, learning_rate=0.01, args=(wk,)).losses))
     assert max(adam_steps) - min(adam_steps) <= 2
 
 
@@ -56,7 +56,7 @@ def test_weight_decay_vs_l2_claims():
     for name, kw in (("sgd", dict(learning_rate=0.005)), ("heavy_ball", dict(learning_rate=0.002, beta=0.9)),
                      ("adam", dict(learning_rate=0.01))):
         for mode in ("l2", "decay"):
-            runs[name, mode] = opt.run(name, opt.quadratic, jnp.zeros(3), 3000, l2=lam, l2_mode=mode,
+            runs[name, mode] = opt.run(name, opt.rotated_quadratic, jnp.zeros(3), 3000, l2=lam, l2_mode=mode,
                                        args=(w, 0.0, c), **kw).params
     assert float(jnp.abs(runs["sgd", "l2"] - runs["sgd", "decay"]).max()) < 1e-4
     for name in ("sgd", "heavy_ball", "adam"):
