@@ -38,8 +38,9 @@ Bounds as functions: :func:`descent_bound`, :func:`nonconvex_bound`,
 :func:`reference_solution` solves convex problems to float64 precision
 (Newton's method in NumPy; the global JAX ``x64`` flag is never touched);
 :func:`sklearn_solution` asks scikit-learn for the same minimiser, as an
-independent check.  :func:`replacement_comparison` and :func:`distance_floor`
-compare SGD with and without replacement (random reshuffling).
+independent check.  :func:`distance_floor` bounds the noise floor of SGD with
+and without replacement (random reshuffling).  The studies of the SGD chapter
+(its comparisons and widget computations) are in :mod:`course_lib.chapters.sgd`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _checks
+from ._deprecation import deprecated_aliases
 from .landscapes import FiniteSum, least_squares, logistic_regression
 
 __all__ = [
@@ -78,19 +80,17 @@ __all__ = [
     "minibatch_variance",
     "complexity",
     "evals_to_reach",
-    "GradCurve",
-    "sgd_grad_curve",
     "relative_errors",
     "run_method",
     "sklearn_solution",
-    "ReplacementRuns",
-    "replacement_comparison",
     "distance_floor",
-    "MethodComparison",
-    "compare_methods",
 ]
 
 METHODS = ("gd", "agd", "sgd", "sag", "saga", "svrg", "katyusha")
+
+_MOVED = ("GradCurve", "sgd_grad_curve", "ReplacementRuns", "replacement_comparison", "MethodComparison",
+          "compare_methods")
+__getattr__ = deprecated_aliases(__name__, {name: (f"course_lib.chapters.sgd:{name}", "0.2") for name in _MOVED})
 
 
 # ---------------------------------------------------------------------------
@@ -855,62 +855,8 @@ def evals_to_reach(errors, evals, eps: float) -> float:
 
 
 # ---------------------------------------------------------------------------
-# experiments shared by the chapter, its tests and the widget
+# helpers for runs, and an independent check of the minimiser
 # ---------------------------------------------------------------------------
-
-
-class GradCurve(NamedTuple):
-    r"""Mean squared gradient norm of SGD over many runs, against the nonconvex bound.
-
-    ``k`` ``(m+1,)`` iteration counts; ``mean_sq`` :math:`\mathbb E\|\nabla J(\theta_k)\|^2` (average over
-    runs); ``running_min`` :math:`\min_{i\le k}` of it; ``running_avg`` the average over the recorded
-    :math:`i \le k`; ``bound`` :func:`nonconvex_bound` at each ``k`` with ``sigma2`` (the largest exact
-    :math:`\sigma^2(\theta)/b + s^2 d` met along the runs) and ``gap`` :math:`J(\theta_0) - J^\star`.
-    """
-
-    k: np.ndarray
-    mean_sq: np.ndarray
-    running_min: np.ndarray
-    running_avg: np.ndarray
-    bound: np.ndarray
-    sigma2: float
-    gap: float
-
-
-_VAR_CHUNK = 256   # iterates per block in _curve_stats: bounds the (block, n, d) per-example gradients
-
-
-@partial(jax.jit, static_argnames=("stride",))
-def _curve_stats(problem, thetas, theta0, stride):
-    # squared gradient norms of every iterate, the largest sigma^2(theta) over a subsample of them
-    # (in blocks: all at once was a (iterates, n, d) temporary of 200 MB), and J(theta0)
-    sub = thetas[:, ::stride].reshape(-1, thetas.shape[-1])
-    var = jax.lax.map(problem.variance, sub, batch_size=_VAR_CHUNK)
-    return _grad_sq(problem, thetas), jnp.max(var), problem.value(theta0)
-
-
-def sgd_grad_curve(problem: Problem, theta0, key: jax.Array, *, step: float, n_steps: int, n_runs: int,
-                   j_star: float, batch: int = 1, batch_max: int | None = None, noise: float = 0.0,
-                   record_every: int = 1) -> GradCurve:
-    """Run ``n_runs`` SGD chains (constant ``step``, minibatch ``batch``, extra noise ``noise``) and return
-    their :class:`GradCurve`.  ``j_star`` is :math:`J^\\star` (or a lower estimate).  Every argument but
-    ``n_steps``, ``n_runs``, ``batch_max`` and ``record_every`` is traced: no recompilation."""
-    _checks.prng_key("key", key, batched=True)
-    n_steps = _checks.positive_int("n_steps", n_steps)
-    record_every = _checks.positive_int("record_every", record_every)
-    if n_steps % record_every:
-        raise ValueError(f"n_steps must be a multiple of record_every, got {n_steps} and {record_every}")
-    run = sgd(problem, theta0, key, step=step, n_records=n_steps // record_every, record_every=record_every,
-              batch=batch, batch_max=batch_max, noise=noise, n_runs=n_runs)
-    g2, var, value0 = _curve_stats(problem, run.thetas, jnp.asarray(theta0, run.thetas.dtype),
-                                   max(1, run.thetas.shape[1] // 20))
-    g2 = np.asarray(g2, dtype=np.float64).mean(0)
-    sigma2 = float(var) / batch + noise**2 * problem.dim
-    gap = float(value0) - float(j_star)
-    k = run.steps.astype(float)
-    avg = np.cumsum(g2) / np.arange(1, len(g2) + 1)
-    return GradCurve(k, g2, np.minimum.accumulate(g2), avg, nonconvex_bound(k, gap, problem.L, step, sigma2),
-                     sigma2, gap)
 
 
 def relative_errors(run: Run, theta_star) -> np.ndarray:
@@ -992,37 +938,6 @@ def sklearn_solution(problem: Problem, *, solver: str = "lbfgs", tol: float = 1e
     return np.asarray(model.coef_[0], dtype=np.float64)
 
 
-class ReplacementRuns(NamedTuple):
-    r"""Constant-step SGD with and without replacement on one problem, from the same start, same steps.
-
-    ``epochs`` ``(m+1,)``; ``with_replacement`` and ``without_replacement`` ``(n_runs, m+1)``: the squared
-    distances :math:`\|\theta-\theta^\star\|^2` at the end of each epoch (float64), one row per seed."""
-
-    epochs: np.ndarray
-    with_replacement: np.ndarray
-    without_replacement: np.ndarray
-
-
-def replacement_comparison(problem: Problem, theta_star, key: jax.Array, *, step: float, n_epochs: int,
-                           n_runs: int, batch: int = 1, theta0=None) -> ReplacementRuns:
-    """Run :func:`sgd` with ``replacement=True`` and ``False`` (random reshuffling) for ``n_epochs`` epochs
-    of ``n // batch`` steps, ``n_runs`` seeds each (the same keys for both), from ``theta0`` (zeros by
-    default), and return the squared distances to ``theta_star`` at epoch ends as :class:`ReplacementRuns`.
-    ``step`` and ``batch`` are traced (no recompilation when they change)."""
-    _checks.prng_key("key", key, batched=True)
-    theta0 = jnp.zeros(problem.dim) if theta0 is None else theta0
-    batch = _checks.positive_int("batch", batch)
-    if batch > problem.n:
-        raise ValueError(f"batch must be <= n = {problem.n}, got {batch}")
-    ts = np.asarray(_checks.finite_array("theta_star", theta_star, ndim=1, last=problem.dim), dtype=np.float64)
-    dist = {}
-    for repl in (True, False):
-        run = sgd(problem, theta0, key, step=step, batch=batch, replacement=repl, n_records=n_epochs,
-                  record_every=problem.n // batch, n_runs=n_runs)
-        dist[repl] = np.sum((np.asarray(run.thetas, dtype=np.float64) - ts) ** 2, axis=-1)
-    return ReplacementRuns(np.arange(n_epochs + 1), dist[True], dist[False])
-
-
 @jax.jit
 def _mean_sq_example_grads(problem, theta):
     return jnp.mean(jnp.sum(problem.example_grads(theta) ** 2, axis=1))
@@ -1051,55 +966,6 @@ def distance_floor(problem: Problem, theta_star, step, replacement: bool = True)
     if lam <= 0:
         raise ValueError("the reshuffling bound needs every term strongly convex: reg must be > 0")
     return a**2 * problem.L_max * problem.n * s2 / (2.0 * lam)
-
-
-class MethodComparison(NamedTuple):
-    """Output of :func:`compare_methods`: per method, the error curve and the table's prediction."""
-
-    n: int
-    kappa: float
-    curves: dict  # method -> (epochs, relative errors), arrays of the same length
-    predicted: dict  # method -> evaluations / n that Bach's table predicts to reach ``eps``
-    eps: float
-
-
-def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.0, eps: float = 1e-6,
-                    methods: tuple[str, ...] = ("gd", "agd", "sgd", "svrg", "saga"), d: int = 10) -> MethodComparison:
-    r"""Error against gradient evaluations of several methods on one least-squares problem, with the table's predictions.
-
-    The problem: ``n`` normalised rows in :math:`\mathbb{R}^d` with feature scales from 1 to
-    :math:`10^{-2}` and the ridge that makes :math:`\kappa = L_{\max}/\mu` equal to ``kappa``
-    (:func:`make_problem`).  Each method runs for ``epochs * n`` evaluations with its
-    :func:`default_step` (:func:`run_method`); errors are
-    :math:`\|\theta_k-\theta^\star\|^2/\|\theta_0-\theta^\star\|^2` (:func:`relative_errors`).
-    ``predicted[m]`` is :func:`complexity` for ``m``'s row (``"vr"`` for SAG/SVRG/SAGA; GD and AGD
-    with their own :math:`L/\mu`), in epochs.  ``kappa`` is data (a ridge value), so a new
-    ``kappa`` reuses the compiled runs; a new ``n`` compiles them once.
-    """
-    _checks.prng_key("key", key, batched=True)
-    n = _checks.positive_int("n", n)
-    if not (isinstance(kappa, (int, float)) and math.isfinite(kappa) and kappa > 1):
-        raise ValueError(f"kappa must be a number > 1, got {kappa!r}")
-    _checks.positive("epochs", epochs)
-    _checks.positive("eps", eps)
-    d = _checks.positive_int("d", d)
-    n = _checks.positive_int("n", n)
-    if isinstance(methods, str) or not isinstance(methods, (tuple, list)) or not methods:
-        raise ValueError(f"methods must be a non-empty tuple of method names from {METHODS}, e.g. ('gd', 'sgd'), "
-                         f"got {methods!r}" + (f"; for one method write ({methods!r},)" if isinstance(methods, str) else ""))
-    for m in methods:
-        _checks.one_of("methods", m, METHODS)
-    scales = jnp.geomspace(1.0, 1e-2, d)
-    p = make_problem(key, "least_squares", n, d, scales=scales, normalize=True, reg=1.0 / (kappa - 1))
-    ts = reference_solution(p)
-    curves, predicted = {}, {}
-    for m in methods:
-        run = run_method(m, p, key, budget=epochs * n)
-        curves[m] = (np.asarray(run.evals, float) / n, relative_errors(run, ts))
-        row = {"gd": "gd", "agd": "agd", "sgd": "sgd", "katyusha": "accelerated"}.get(m, "vr")
-        cond = p.L / p.mu if m in ("gd", "agd") else p.kappa
-        predicted[m] = float(complexity(row, n, cond, eps)) / n
-    return MethodComparison(n, float(p.kappa), curves, predicted, float(eps))
 
 
 from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

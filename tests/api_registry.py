@@ -293,7 +293,7 @@ _e("stochastic.evals_to_reach", lambda: dict(errors=0.5 ** np.arange(10.0), eval
    errors="array", evals="array", eps="pos")
 _e("stochastic.run_method", lambda: dict(method="gd", problem=_sproblem(), key=_key(), budget=3.0, n_points=5),
    method="option", key="key", budget="pos", n_points="count")
-_e("stochastic.compare_methods", lambda: dict(key=_key(), n=8, kappa=10.0, epochs=2.0, methods=("gd", "sgd"), d=2),
+_e("chapters.sgd.compare_methods", lambda: dict(key=_key(), n=8, kappa=10.0, epochs=2.0, methods=("gd", "sgd"), d=2),
    {"methods": ["gd", ("gd", "nope")]}, key="key", n="count", kappa="pos", epochs="pos", eps="pos", d="count")
 
 # ---------------------------------------------------------------- energy
@@ -658,8 +658,8 @@ PENDING: list[str] = [
     "stochastic.distance_floor",
     "stochastic.minibatch_gradients",
     "stochastic.relative_errors",
-    "stochastic.replacement_comparison",
-    "stochastic.sgd_grad_curve",
+    "chapters.sgd.replacement_comparison",
+    "chapters.sgd.sgd_grad_curve",
     "stochastic.sklearn_solution",
     "two_layer.gram_from_jacobian",
     "two_layer.lambda_min_vs_width",
@@ -716,7 +716,7 @@ NOT_YET_VALIDATED: set[str] = {
     "optimizers.heavy_ball_rate",
     "optimizers.rotation",
     "simulate.hitting_times",
-    "stochastic.compare_methods",
+    "chapters.sgd.compare_methods",
     "stochastic.complexity",
     "stochastic.descent_bound",
     "stochastic.optimal_constant_step",

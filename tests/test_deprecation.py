@@ -84,3 +84,14 @@ def test_two_layer_chapter_study_moved_to_the_chapter_layer_keeps_an_alias(name)
 
     with pytest.warns(DeprecationWarning, match=rf"moved to course_lib\.chapters\.two_layer\.{name}"):
         assert getattr(two_layer, name) is getattr(chapter, name)
+
+
+@pytest.mark.parametrize("name", ["GradCurve", "sgd_grad_curve", "ReplacementRuns", "replacement_comparison",
+                                  "MethodComparison", "compare_methods"])
+def test_sgd_chapter_studies_moved_to_the_chapter_layer_keep_an_alias(name):
+    from course_lib import stochastic
+    from course_lib.chapters import sgd as chapter
+
+    with pytest.warns(DeprecationWarning, match=rf"course_lib\.stochastic\.{name} moved to course_lib\.chapters\.sgd\.{name}"):
+        assert getattr(stochastic, name) is getattr(chapter, name)
+    assert name not in stochastic.__all__ and name in chapter.__all__

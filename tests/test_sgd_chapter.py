@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from course_lib import stochastic as st
+from course_lib.chapters import sgd as sgd_ch
 
 KEY = jax.random.PRNGKey(4)
 
@@ -25,10 +26,10 @@ def _nonconvex():
 def test_nonconvex_bound_holds_for_several_steps():
     p, theta0, _, j_star = _nonconvex()
     assert np.linalg.eigvalsh(np.asarray(jax.hessian(p.value)(jnp.ones(5))))[0] < 0   # nonconvex
-    pilot = st.sgd_grad_curve(p, theta0, KEY, step=0.01, n_steps=500, n_runs=40, j_star=j_star)
+    pilot = sgd_ch.sgd_grad_curve(p, theta0, KEY, step=0.01, n_steps=500, n_runs=40, j_star=j_star)
     a = st.optimal_constant_step(500, pilot.gap, p.L, pilot.sigma2)
     for step in (a / 3, a, 3 * a):
-        cur = st.sgd_grad_curve(p, theta0, KEY, step=step, n_steps=500, n_runs=40, j_star=j_star)
+        cur = sgd_ch.sgd_grad_curve(p, theta0, KEY, step=step, n_steps=500, n_runs=40, j_star=j_star)
         assert np.all(cur.running_min <= cur.running_avg + 1e-12)
         assert np.all(cur.running_avg <= cur.bound)
 
@@ -38,7 +39,7 @@ def test_noise_floor_scales_with_step_and_batch():
     s2 = float(p.variance(theta_bar))
 
     def floor(step, batch):
-        cur = st.sgd_grad_curve(p, theta_bar, KEY, step=step, batch=batch, batch_max=8, n_steps=1000,
+        cur = sgd_ch.sgd_grad_curve(p, theta_bar, KEY, step=step, batch=batch, batch_max=8, n_steps=1000,
                                 n_runs=40, j_star=j_star, record_every=10)
         return float(cur.mean_sq[len(cur.mean_sq) // 2:].mean())
 
@@ -99,7 +100,7 @@ def test_reshuffling_converges_to_a_lower_floor():
     steps = np.array([0.005, 0.01, 0.02])
     floors = {True: [], False: []}
     for a in steps:
-        r = st.replacement_comparison(p, ts, KEY, step=a, n_epochs=40, n_runs=20, theta0=start)
+        r = sgd_ch.replacement_comparison(p, ts, KEY, step=a, n_epochs=40, n_runs=20, theta0=start)
         floors[True].append(r.with_replacement[:, 20:].mean())
         floors[False].append(r.without_replacement[:, 20:].mean())
     wr, rr = np.array(floors[True]), np.array(floors[False])
@@ -109,7 +110,7 @@ def test_reshuffling_converges_to_a_lower_floor():
     assert abs(np.polyfit(np.log(steps), np.log(wr), 1)[0] - 1) < 0.2     # floor ~ alpha with replacement
     assert np.polyfit(np.log(steps), np.log(rr), 1)[0] > 1.8              # at least ~ alpha^2 without
     # from zero, the same seeds and steps: reshuffling ends closer after the same number of epochs
-    r = st.replacement_comparison(p, ts, KEY, step=0.02, n_epochs=30, n_runs=20)
+    r = sgd_ch.replacement_comparison(p, ts, KEY, step=0.02, n_epochs=30, n_runs=20)
     assert r.without_replacement[:, -10:].mean() < r.with_replacement[:, -10:].mean() / 3
 
 
@@ -157,8 +158,8 @@ def test_katyusha_matches_the_accelerated_row():
 
 
 def test_method_comparison_widget_matches_the_table_at_small_size():
-    # the second widget's computation (course_lib.stochastic.compare_methods), small n
-    cmp = st.compare_methods(jax.random.PRNGKey(0), 250, 300.0, epochs=60)
+    # the second widget's computation (course_lib.chapters.sgd.compare_methods), small n
+    cmp = sgd_ch.compare_methods(jax.random.PRNGKey(0), 250, 300.0, epochs=60)
     assert set(cmp.curves) == {"gd", "agd", "sgd", "svrg", "saga"}
     for m in ("svrg", "saga"):  # variance reduction reaches eps within a factor 4 of (n + kappa) log(1/eps)
         ep, err = cmp.curves[m]
@@ -167,4 +168,4 @@ def test_method_comparison_widget_matches_the_table_at_small_size():
     # GD's table cost n*kappa*log(1/eps) is far beyond the budget, and it is indeed far from eps
     assert cmp.predicted["gd"] > 60 and cmp.curves["gd"][1][-1] > 1e3 * cmp.eps
     with pytest.raises(ValueError, match="kappa"):
-        st.compare_methods(jax.random.PRNGKey(0), 250, 1.0)
+        sgd_ch.compare_methods(jax.random.PRNGKey(0), 250, 1.0)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from course_lib import stochastic as st
+from course_lib.chapters import sgd as sgd_ch
 
 KEY = jax.random.PRNGKey(0)
 SCALES = jnp.geomspace(1.0, 1e-2, 6)
@@ -200,7 +201,7 @@ def test_sklearn_solution_bad_input():
 def test_replacement_comparison_and_floor_bounds():
     p = st.make_problem(KEY, "least_squares", 40, 3, normalize=True, reg=0.1)
     ts = st.reference_solution(p)
-    r = st.replacement_comparison(p, ts, KEY, step=0.05, n_epochs=5, n_runs=4)
+    r = sgd_ch.replacement_comparison(p, ts, KEY, step=0.05, n_epochs=5, n_runs=4)
     assert r.epochs.tolist() == list(range(6))
     assert r.with_replacement.shape == r.without_replacement.shape == (4, 6)
     np.testing.assert_allclose(r.with_replacement[:, 0], np.sum(ts**2))
@@ -213,7 +214,7 @@ def test_replacement_comparison_and_floor_bounds():
         q = st.make_problem(KEY, "least_squares", 40, 3)
         st.distance_floor(q, st.reference_solution(q), 0.1, replacement=False)
     with pytest.raises(ValueError, match="batch"):
-        st.replacement_comparison(p, ts, KEY, step=0.05, n_epochs=2, n_runs=2, batch=50)
+        sgd_ch.replacement_comparison(p, ts, KEY, step=0.05, n_epochs=2, n_runs=2, batch=50)
 
 
 def test_katyusha_reaches_the_optimum_and_counts_refreshes(convex):

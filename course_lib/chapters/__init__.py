@@ -8,6 +8,7 @@ draw function of its widget -- written as thin calls to the concept modules, so
 that the chapter and its test call the same code.
 One module per chapter, named after the chapter's file in ``book/``:
 
+* :mod:`course_lib.chapters.sgd` -- "Stochastic gradient descent";
 * :mod:`course_lib.chapters.adaptive` -- "Adaptive methods, normalization and attention";
 * :mod:`course_lib.chapters.ode` -- "The ODE method";
 * :mod:`course_lib.chapters.long_run` -- "Where SGD spends its time";
@@ -15,7 +16,7 @@ One module per chapter, named after the chapter's file in ``book/``:
 * :mod:`course_lib.chapters.two_layer` -- "Wide two-layer networks".
 """
 
-__all__ = ["adaptive", "ode", "long_run", "exit_times", "two_layer"]
+__all__ = ["sgd", "adaptive", "ode", "long_run", "exit_times", "two_layer"]
 
 
 def __getattr__(name: str):
