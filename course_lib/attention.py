@@ -54,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import finite_array, nonnegative, positive, positive_int
+from ._checks import finite_array, nonnegative, positive_int
 
 __all__ = [
     "init_attention_stack",

@@ -37,7 +37,6 @@ Bad input raises :class:`ValueError` naming the argument.
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any, NamedTuple
 
 import jax

@@ -47,7 +47,6 @@ input raises :class:`ValueError` naming the argument.
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any, Callable, NamedTuple
 
 import jax
