@@ -108,3 +108,40 @@ def test_train_tiny_transformer_rejects_bad_input():
         ca.train_tiny_transformer(jax.random.PRNGKey(0), [0.1, 0.2], [True], n_steps=2)
     with pytest.raises(ValueError, match="learning_rates"):
         ca.train_tiny_transformer(jax.random.PRNGKey(0), [0.1, -0.2], [True, False], n_steps=2)
+
+
+def test_decoupled_least_squares_obeys_the_bound_of_gradient_descent_and_keeps_its_order():
+    key, kappa, d, T = jax.random.PRNGKey(0), 100.0, 16, 1500
+    k = np.array([kappa])
+    best = 2 * k / (k + 1)  # 2/(L + mu) with L = 1, mu = 1/kappa
+    gd = np.asarray(ca.gd_least_squares(key, k, best, d=d, n_steps=T))
+    dec = np.asarray(ca.decoupled_least_squares(key, k, [1.0], d=d, n_steps=T))  # eta = 1/L
+    dec_best = np.asarray(ca.decoupled_least_squares(key, k, best, d=d, n_steps=T))  # eta = 2/(L + mu)
+    assert gd.shape == dec.shape == (1, T)
+    r_gd, r_dec, r_dec_best = (float(ca.linear_rate(x)[0]) for x in (gd, dec, dec_best))
+    q_best, q_one = ((kappa - 1) / (kappa + 1)) ** 2, (1 - 1 / kappa) ** 2
+    # plain gradient descent with its best constant step: measured rate within 2 % (in log) of the prediction
+    assert abs(np.log(r_gd) / np.log(q_best) - 1) < 0.02
+    # the decoupled method obeys, step by step, the bound of gradient descent with the same step
+    # (above float32 round-off, 1e-8 of the initial suboptimality)
+    for x, q in ((dec[0], q_one), (dec_best[0], q_best)):
+        keep = x[1:] > 1e-8 * x[0]
+        assert keep.sum() > 100
+        assert np.all((x[1:] / x[:-1])[keep] <= q * (1 + 1e-3))
+    # ... so with the step 1/L it is clearly slower than tuned plain gradient descent,
+    assert np.log(r_dec) / np.log(r_gd) < 0.8
+    # and with the same best step it is no slower, and at most 1.5 times as fast (the same order: no
+    # acceleration in kappa on least squares)
+    assert 0.98 < np.log(r_dec_best) / np.log(r_gd) < 1.5
+
+
+def test_least_squares_study_rejects_bad_input():
+    key = jax.random.PRNGKey(0)
+    with pytest.raises(ValueError, match="kappas"):
+        ca.gd_least_squares(key, [0.5], [1.0], n_steps=2)
+    with pytest.raises(ValueError, match="etas"):
+        ca.decoupled_least_squares(key, [10.0, 100.0], [1.0], n_steps=2)
+    with pytest.raises(ValueError, match="kappa"):
+        ca.least_squares_instance(key, float("nan"))
+    with pytest.raises(ValueError, match="low"):
+        ca.linear_rate(np.ones((2, 20)), low=0.5, high=0.1)

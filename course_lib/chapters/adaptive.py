@@ -8,6 +8,10 @@ r"""Set-ups of the chapter "Adaptive methods, normalization and attention".
 * :func:`train_tiny_transformer` -- a tiny transformer trained with momentum SGD and with Adam on a
   reversal task with heavy-tailed (Zipf) tokens, every step size and seed in one compiled function.
 
+* :func:`least_squares_instance`, :func:`gd_least_squares`, :func:`decoupled_least_squares`,
+  :func:`linear_rate` -- plain gradient descent against the length-direction decoupling of batch
+  normalization (Kohler et al. :cite:`kohler2019exponential`) on an ill-conditioned least-squares problem.
+
 The rank-collapse and batch-norm experiments of the chapter call :mod:`course_lib.attention` directly.
 """
 
@@ -22,7 +26,7 @@ import numpy as np
 
 from .. import attention as _at
 from .. import optimizers as _opt
-from .._checks import finite_array, nonnegative, one_of, positive, positive_int
+from .._checks import finite_array, nonnegative, one_of, positive, positive_int, prng_key, work_size
 
 __all__ = [
     "ReddiRun",
@@ -35,6 +39,10 @@ __all__ = [
     "zipf_reversal_batch",
     "train_tiny_transformer",
     "tuned",
+    "least_squares_instance",
+    "gd_least_squares",
+    "decoupled_least_squares",
+    "linear_rate",
 ]
 
 # ---------------------------------------------------------------------------
@@ -273,3 +281,184 @@ def tuned(runs: TransformerRuns, last: int = 30) -> tuple[np.ndarray, np.ndarray
     per_seed = np.asarray(runs.loss)[:, :, -last:].mean(axis=-1)
     per_seed = np.where(np.isfinite(per_seed), per_seed, np.inf)
     return per_seed.mean(axis=1), per_seed
+
+
+
+# ---------------------------------------------------------------------------
+# 5. length-direction decoupling (batch normalization) on least squares
+# ---------------------------------------------------------------------------
+
+
+def _eigenvalues(kappa, d):
+    return kappa ** (-jnp.arange(d) / (d - 1))  # from L = 1 down to mu = 1/kappa, geometrically spaced
+
+
+def _draw(key, d):
+    k_star, k_0 = jax.random.split(key)
+    return jax.random.normal(k_star, (d,)), jax.random.normal(k_0, (d,))
+
+
+def least_squares_instance(key: jax.Array, kappa: float, d: int = 32) -> tuple[jax.Array, jax.Array, jax.Array]:
+    r"""The least-squares problem of :func:`gd_least_squares` and :func:`decoupled_least_squares`:
+    ``(S, w_star, w0)``, shapes ``(d, d)``, ``(d,)``, ``(d,)``.
+
+    Inputs :math:`x \sim \mathcal N(0, S)` and labels :math:`y = x^\top w_\star + \varepsilon` (noise independent
+    of :math:`x`); the population loss is
+
+    .. math::
+
+       f(w) = \tfrac12\,\mathbb E\bigl[(x^\top w - y)^2\bigr]
+            = \tfrac12 (w - w_\star)^\top S (w - w_\star) + f_\star ,
+       \qquad \nabla f(w) = S(w - w_\star) = Sw - u, \quad u = \mathbb E[y\,x] = S w_\star .
+
+    :math:`S = \mathrm{diag}(\lambda)` with eigenvalues :math:`\lambda_i = \kappa^{-i/(d-1)}`, :math:`i = 0..d-1`,
+    geometrically spaced from :math:`L = 1` down to :math:`\mu = 1/\kappa` (condition number ``kappa``).
+    ``w_star`` and the starting point ``w0`` are standard Gaussian; since both methods commute with rotations,
+    a rotated covariance :math:`QSQ^\top` would give the same runs in distribution.  The key fixes ``w_star``
+    and ``w0``; ``kappa`` only moves the eigenvalues (traced).
+    """
+    prng_key("key", key)
+    d = positive_int("d", d)
+    if d < 2:
+        raise ValueError(f"d must be at least 2 (one eigenvalue per end of the spectrum), got {d}")
+    _check_kappa("kappa", kappa)
+    # diagonal S: both methods commute with rotations and w_star, w0 are isotropic, so a rotated S = Q diag Q^T
+    # would give the same runs in distribution (and a QR costs more to compile than the whole study)
+    return (jnp.diag(_eigenvalues(jnp.asarray(kappa, jnp.result_type(float)), d)), *_draw(key, d))
+
+
+def _check_kappa(name, kappa):
+    if isinstance(kappa, jax.core.Tracer):
+        return
+    k = np.asarray(finite_array(name, kappa))
+    if not np.all(k >= 1):
+        raise ValueError(f"{name} must be >= 1 (a condition number), got {kappa!r}")
+
+
+def _subopt(lam, w, w_star):
+    e = w - w_star
+    return 0.5 * jnp.sum(lam * e * e)
+
+
+# S is diagonal (see least_squares_instance): S @ x is lam * x.  w_star, w0 are drawn outside the compiled
+# function: a PRNG draw inside it triples the compilation time, which dominates the cost of the study.
+@functools.partial(jax.jit, static_argnames=("n_steps",))
+def _gd_ls(w_star, w0, kappas, steps, n_steps):
+    def one(kappa, gamma):
+        lam = _eigenvalues(kappa, w0.shape[0])
+
+        def step(w, _):
+            return w - gamma * lam * (w - w_star), _subopt(lam, w, w_star)
+
+        return jax.lax.scan(step, w0, None, length=n_steps)[1]
+
+    return jax.vmap(one)(kappas, steps)
+
+
+@functools.partial(jax.jit, static_argnames=("n_steps",))
+def _decoupled_ls(w_star, w0, kappas, etas, n_steps):
+    def one(kappa, eta):
+        lam = _eigenvalues(kappa, w0.shape[0])
+        u = lam * w_star  # E[y x] = S w_star
+        norm_S = lambda v: jnp.sqrt(jnp.sum(lam * v * v))
+
+        def step(v, _):
+            v = v / norm_S(v)  # the length of v is irrelevant (scale invariance); keep ||v||_S = 1
+            g = u @ v  # argmin_g f(g v/||v||_S), in closed form
+            loss_v = lambda vv: _subopt(lam, g * vv / norm_S(vv), w_star)  # f at fixed length g, up to f_star
+            s = eta / g**2  # eta ||v||_S^2 / g^2 with ||v||_S = 1
+            return v - s * jax.grad(loss_v)(v), _subopt(lam, g * v, w_star)
+
+        return jax.lax.scan(step, w0, None, length=n_steps)[1]
+
+    return jax.vmap(one)(kappas, etas)
+
+
+def _ls_args(key, kappas, steps, d, n_steps, step_name):
+    prng_key("key", key)
+    kap = finite_array("kappas", kappas, ndim=1)
+    _check_kappa("kappas", kap)
+    st = finite_array(step_name, steps, ndim=1)
+    if st.shape != kap.shape:
+        raise ValueError(f"{step_name} must have the shape of kappas {tuple(kap.shape)}, got {tuple(st.shape)}")
+    if not np.all(np.asarray(st) > 0):
+        raise ValueError(f"{step_name} must be positive")
+    d, n_steps = positive_int("d", d), positive_int("n_steps", n_steps)
+    if d < 2:
+        raise ValueError(f"d must be at least 2, got {d}")
+    work_size("n_steps x len(kappas) x d**2", steps=float(n_steps) * kap.size, size=float(d) ** 2,
+              record_bytes=4.0 * n_steps * kap.size)
+    return kap, st, d, n_steps
+
+
+def gd_least_squares(key: jax.Array, kappas: Any, steps: Any, *, d: int = 32, n_steps: int = 4000) -> jax.Array:
+    r"""Plain gradient descent :math:`w_{t+1} = w_t - \gamma\,\nabla f(w_t)` on the least-squares problem of
+    :func:`least_squares_instance`, from its ``w0``, for every condition number ``kappas[k]`` with step
+    ``steps[k]`` (both ``(K,)``, traced: a sweep compiles once).
+
+    Returns the suboptimality :math:`f(w_t) - f_\star = \frac12\|w_t - w_\star\|_S^2`, ``(K, n_steps)``, for
+    :math:`t = 0..n\_steps-1`.  With the best constant step :math:`\gamma = 2/(L + \mu)` every eigencomponent of
+    the error shrinks by at most :math:`(\kappa - 1)/(\kappa + 1) = 1 - 2/(\kappa + 1)` per step (exactly so for
+    the extreme eigenvalues), so the suboptimality by :math:`((\kappa - 1)/(\kappa + 1))^2`.
+    """
+    kap, st, d, n_steps = _ls_args(key, kappas, steps, d, n_steps, "steps")
+    return _gd_ls(*_draw(key, d), kap, st, n_steps)
+
+
+def decoupled_least_squares(key: jax.Array, kappas: Any, etas: Any, *, d: int = 32, n_steps: int = 4000) -> jax.Array:
+    r"""The length-direction decoupling of batch normalization (Kohler et al. :cite:`kohler2019exponential`) on
+    the least-squares problem of :func:`least_squares_instance`: :math:`w = g\,v/\|v\|_S`,
+    :math:`\|v\|_S = \sqrt{v^\top S v}` (what batch norm computes for a linear unit with inputs of covariance
+    :math:`S`), and at every step
+
+    1. the length in closed form, :math:`g_t = \arg\min_g f(g\,v_t/\|v_t\|_S) = u^\top v_t/\|v_t\|_S`;
+    2. a gradient step on the direction at fixed length,
+       :math:`v_{t+1} = v_t - s_t\,\nabla_v f(g_t v/\|v\|_S)\big|_{v_t}`, with the step
+       :math:`s_t = \eta\,\|v_t\|_S^2/g_t^2` that scales with the iterate (the gradient is orthogonal to
+       :math:`v`, so :math:`\|v\|` grows and a fixed step would shrink in effect).
+
+    Since :math:`\nabla_v f = (g_t/\|v_t\|_S)\,\nabla f(w_t)` at the optimal length, :math:`(g_t/\|v_t\|_S)\,v_{t+1}
+    = w_t - \eta\nabla f(w_t)`: one step is a gradient step of size :math:`\eta` on :math:`w` followed by the best
+    rescaling of the result.  Hence :math:`f(w_{t+1}) - f_\star \le \max_i(1 - \eta\lambda_i)^2\,(f(w_t) - f_\star)`,
+    the bound of plain gradient descent with the same step: :math:`(1 - 1/\kappa)^2` for :math:`\eta = 1/L`,
+    :math:`((\kappa-1)/(\kappa+1))^2` for :math:`\eta = 2/(L+\mu)`.  ``v`` starts at ``w0`` and is kept at
+    :math:`\|v\|_S = 1` (which changes nothing, by scale invariance).
+
+    ``kappas`` and ``etas`` ``(K,)`` are traced.  Returns :math:`f(w_t) - f_\star` with
+    :math:`w_t = g_t v_t/\|v_t\|_S`, ``(K, n_steps)``.
+    """
+    kap, st, d, n_steps = _ls_args(key, kappas, etas, d, n_steps, "etas")
+    return _decoupled_ls(*_draw(key, d), kap, st, n_steps)
+
+
+def linear_rate(subopt: Any, *, high: float = 1e-2, low: float = 1e-9) -> np.ndarray:
+    r"""Measured linear rate of each run: :math:`\exp` of the least-squares slope of :math:`\ln(f(w_t) - f_\star)`
+    against :math:`t`, fitted from the first step where the suboptimality has fallen below ``high`` times its
+    initial value to the first step where it falls below ``low`` times it (or the end of the run).
+
+    ``subopt`` ``(K, T)`` (or ``(T,)``); returns ``(K,)`` (or a scalar array) of per-step contraction factors of
+    the suboptimality, NaN where the window holds fewer than 10 steps.
+    """
+    x = np.asarray(finite_array("subopt", subopt), dtype=np.float64)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"subopt must have shape (T,) or (K, T), got {x.shape}")
+    positive("high", high)
+    positive("low", low)
+    if not low < high <= 1:
+        raise ValueError(f"low and high must satisfy 0 < low < high <= 1, got low={low!r}, high={high!r}")
+    rows = np.atleast_2d(x)
+    out = np.full(rows.shape[0], np.nan)
+    for k, r in enumerate(rows):
+        if not r[0] > 0:
+            continue
+        rel = r / r[0]
+        below_high = np.nonzero(rel < high)[0]
+        if below_high.size == 0:
+            continue
+        start = below_high[0]
+        below_low = np.nonzero(rel < low)[0]
+        stop = below_low[0] if below_low.size else r.size
+        t = np.arange(start, stop)
+        if t.size >= 10 and np.all(r[t] > 0):
+            out[k] = np.exp(np.polyfit(t, np.log(r[t]), 1)[0])
+    return out if x.ndim == 2 else out[0]
