@@ -434,6 +434,46 @@ _e("ad_cost.fit_slope", lambda: dict(x=[1.0, 2.0, 3.0], y=[2.0, 4.0, 6.0]), x="a
 _e("autodiff.mlp_size", lambda: dict(d=2, h=3), d="count", h="count")
 _e("ad_cost.measure_ad", lambda: dict(L=2, p=2, timing=True), L="count", p="count", direction="option")
 
+# ---------------------------------------------------------------- minmax
+def _game():
+    from course_lib import minmax
+
+    return minmax.make_game(_key(5), 3, 2, mu=0.5, spread=0.5)
+
+
+def _seg_curve_args():
+    from course_lib import minmax
+
+    game = _game()
+    maps, probs = minmax.seg_linear_maps(game, 0.1)
+    return dict(maps=maps, probs=probs, u0=np.r_[np.zeros(4), 1.0], zstar=minmax.saddle_point(game), T=5)
+
+
+_NOT_A_GAME = {"game": [None, "a", 3, np.ones((2, 2))]}
+_e("minmax.make_game", lambda: dict(key=_key(), n=3, d=2, mu=0.5), key="key", n="count", d="count", mu="nonneg",
+   spread="nonneg")
+_e("minmax.operator_matrix", lambda: dict(game=_game(), i=1), {**_NOT_A_GAME, "i": [-1, 3, 2.5, "a", True]})
+_e("minmax.saddle_point", lambda: dict(game=_game()), _NOT_A_GAME)
+_e("minmax.lipschitz_mean_square", lambda: dict(game=_game()), _NOT_A_GAME)
+_e("minmax.gda_factor", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
+_e("minmax.eg_factor", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
+_e("minmax.gda", lambda: dict(game=_game(), z0=np.zeros(4), eta=0.1, T=5), _NOT_A_GAME, z0="shaped", eta="pos",
+   T="steps")
+_e("minmax.extragradient", lambda: dict(game=_game(), z0=np.zeros(4), eta=0.1, T=5), _NOT_A_GAME, z0="shaped",
+   eta="pos", T="steps")
+_e("minmax.stochastic_extragradient", lambda: dict(key=_key(), game=_game(), z0=np.zeros(4), eta=0.1, T=5, chains=2),
+   _NOT_A_GAME, key="key", z0="shaped", eta="pos", T="steps", chains="count")
+_e("minmax.vr_extragradient", lambda: dict(key=_key(), game=_game(), z0=np.zeros(4), T=5, chains=2),
+   {**_NOT_A_GAME, "p": [0.0, -0.5, 1.5, math.nan, "a", 1j, True], "tau": [0.0, -1.0, math.nan, math.inf, "a", 1j, True],
+    "alpha": [-0.5, 1.5, math.nan, "a", 1j, True]},
+   key="key", z0="shaped", T="steps", chains="count")
+_e("minmax.seg_linear_maps", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
+_e("minmax.vr_eg_linear_maps", lambda: dict(game=_game(), tau=0.1, p=0.5, alpha=0.5), {**_NOT_A_GAME, "p": [0.0]},
+   tau="pos", p="unit", alpha="unit")
+_e("minmax.second_moment_curve", _seg_curve_args,
+   {"probs": [np.array([0.5, 0.6, -0.1]), np.array([0.2, 0.2, 0.2])], "u0": [np.zeros(5)]},
+   maps="shaped", probs="shaped", u0="shaped", zstar="shaped", T="steps")
+
 REGISTRY: dict[str, Entry] = R
 
 PENDING: list[str] = [
@@ -574,19 +614,6 @@ PENDING: list[str] = [
     "langevin.free_energy",
     "langevin.mean_field_langevin",
     "langevin.stein_sides",
-    "minmax.eg_factor",
-    "minmax.extragradient",
-    "minmax.gda",
-    "minmax.gda_factor",
-    "minmax.lipschitz_mean_square",
-    "minmax.make_game",
-    "minmax.operator_matrix",
-    "minmax.saddle_point",
-    "minmax.second_moment_curve",
-    "minmax.seg_linear_maps",
-    "minmax.stochastic_extragradient",
-    "minmax.vr_eg_linear_maps",
-    "minmax.vr_extragradient",
     "networks.apply_mlp",
     "networks.augmentation_study",
     "networks.batch_dependence",
