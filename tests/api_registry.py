@@ -474,6 +474,36 @@ _e("minmax.second_moment_curve", _seg_curve_args,
    {"probs": [np.array([0.5, 0.6, -0.1]), np.array([0.2, 0.2, 0.2])], "u0": [np.zeros(5)]},
    maps="shaped", probs="shaped", u0="shaped", zstar="shaped", T="steps")
 
+# ---------------------------------------------------------------- decentralized
+def _local_data():
+    from course_lib import decentralized
+
+    return decentralized.make_local_data(_key(6), 3, 4, 2)
+
+
+def _ring3():
+    from course_lib import decentralized
+
+    return decentralized.gossip_matrix("ring", 3)
+
+
+_NOT_DATA = {"data": [None, "a", 3, np.ones((3, 4, 2))]}
+_NOT_GOSSIP = [np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]), np.eye(3) * 2.0]  # not symmetric; rows != 1
+_e("decentralized.graph", lambda: dict(name="ring", m=4), {"m": [10**12]}, name="option", m="count")
+_e("decentralized.metropolis_weights", lambda: dict(g=__import__("networkx").cycle_graph(4)),
+   {"g": [None, "a", 3, np.eye(3)]})
+_e("decentralized.gossip_matrix", lambda: dict(name="ring", m=4), {"m": [10**12]}, name="option", m="count")
+_e("decentralized.second_eigenvalue", lambda: dict(W=_ring3()), {"W": _NOT_GOSSIP}, W="shaped")
+_e("decentralized.spectral_gap", lambda: dict(W=_ring3()), {"W": _NOT_GOSSIP}, W="shaped")
+_e("decentralized.make_local_data", lambda: dict(key=_key(), m=3, n0=4, d=2), key="key", m="count", n0="count",
+   d="count", heterogeneity="nonneg", noise="nonneg")
+_e("decentralized.optimum", lambda: dict(data=_local_data()), _NOT_DATA)
+_e("decentralized.dsgd", lambda: dict(key=_key(), data=_local_data(), W=_ring3(), eta=0.1, T=5),
+   {**_NOT_DATA, "X0": [np.full((3, 2), math.nan), np.zeros((3, 3)), np.zeros(2), "a", np.zeros((3, 2)) + 1j]},
+   key="key", W="shaped", eta="nonneg", T="steps")
+_e("decentralized.stationary_errors", lambda: dict(data=_local_data(), W=_ring3(), eta=0.1), {**_NOT_DATA, "eta": [1e3]},
+   W="shaped", eta="pos")
+
 REGISTRY: dict[str, Entry] = R
 
 PENDING: list[str] = [
@@ -559,15 +589,6 @@ PENDING: list[str] = [
     "chapters.two_layer.draw_rich_vs_lazy",
     "chapters.two_layer.draw_width_rate",
     "chapters.two_layer.width_rate",
-    "decentralized.dsgd",
-    "decentralized.gossip_matrix",
-    "decentralized.graph",
-    "decentralized.make_local_data",
-    "decentralized.metropolis_weights",
-    "decentralized.optimum",
-    "decentralized.second_eigenvalue",
-    "decentralized.spectral_gap",
-    "decentralized.stationary_errors",
     "divergence.check",
     "divergence.report",
     "energy.convergence_energy",
