@@ -504,6 +504,46 @@ _e("decentralized.dsgd", lambda: dict(key=_key(), data=_local_data(), W=_ring3()
 _e("decentralized.stationary_errors", lambda: dict(data=_local_data(), W=_ring3(), eta=0.1), {**_NOT_DATA, "eta": [1e3]},
    W="shaped", eta="pos")
 
+# ---------------------------------------------------------------- variance_reduction
+def _vr_run():
+    from course_lib import variance_reduction
+
+    return variance_reduction.sarah(_sproblem(), np.zeros(3), _key(7), step=0.1, n_records=3)
+
+
+_VR = dict(theta0="shaped", key="key", step="pos", n_records="steps", record_every="count", n_runs="count")
+_PERIOD = {"period": [0, -1, 2.5, math.nan, "a", True, 10**12]}
+_NOT_PROBLEM = {"problem": [None, "a", 3]}
+_e("variance_reduction.sarah",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=3, period=4, n_runs=2),
+   {**_PERIOD, **_NOT_PROBLEM}, **_VR)
+_e("variance_reduction.spider",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, radius=0.5, batch=2, period=3,
+                n_records=3, n_runs=2),
+   {**_NOT_PROBLEM, "radius": [0.0, -1.0, math.nan, "a", None, 1j, True], "batch": [13],
+    "restart_batch": [-1, 2.5, "a", True, 10**12]},
+   batch="count", period="count", **_VR)
+_e("variance_reduction.storm",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, momentum=0.5, n_records=3, n_runs=2),
+   {**_NOT_PROBLEM, "restart_batch": [-1, 2.5, "a", True, 10**12]}, momentum="unit", offset="pos", batch="count",
+   **_VR)
+_e("variance_reduction.svrg",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=3, period=4, n_runs=2),
+   {**_PERIOD, **_NOT_PROBLEM}, batch="count", **_VR)
+_e("variance_reduction.sgd",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=3, n_runs=2),
+   _NOT_PROBLEM, power="nonneg", offset="pos", **_VR)
+_e("variance_reduction.grad_norm_curve", lambda: dict(problem=_sproblem(), run=_vr_run()),
+   {**_NOT_PROBLEM, "run": [None, "a", np.ones((2, 3))]})
+_e("variance_reduction.evals_to_eps", lambda: dict(curve=0.5 ** np.arange(5.0), evals=np.arange(5.0), eps=0.1),
+   curve="array", evals="shaped", eps="pos")
+_e("variance_reduction.complexity", lambda: dict(method="sarah", n=10, eps=0.1), method="option", n="count",
+   eps="pos")
+_e("variance_reduction.compare",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), eps=[10.0], budget=200, n_runs=1, n_points=5),
+   {**_NOT_PROBLEM, "params": ["a", {"nope": {}}, {"sgd": 3}, {"sgd": {"nope": 1.0}}]},
+   theta0="shaped", key="key", eps="pos", budget="steps", n_runs="count", n_points="count")
+
 REGISTRY: dict[str, Entry] = R
 
 PENDING: list[str] = [
@@ -719,15 +759,6 @@ PENDING: list[str] = [
     "two_layer.rate_vs_width",
     "two_layer.relu",
     "two_layer.teacher_alignment",
-    "variance_reduction.compare",
-    "variance_reduction.complexity",
-    "variance_reduction.evals_to_eps",
-    "variance_reduction.grad_norm_curve",
-    "variance_reduction.sarah",
-    "variance_reduction.sgd",
-    "variance_reduction.spider",
-    "variance_reduction.storm",
-    "variance_reduction.svrg",
     "widgets.InteractiveFigure",
     "widgets.Slider",
     "widgets.figure_to_png",
