@@ -14,6 +14,10 @@ that bad-input tests may replace.  Kinds (see :data:`BAD_VALUES`):
 * ``key`` -- a JAX PRNG key; ``option`` -- one of a fixed set of names;
   ``callable`` -- a function.
 
+A function with a ``*name`` parameter (``optimizers.chain(*transforms)``) gets that
+argument as a tuple under ``name`` in the keyword arguments; :func:`call` passes it
+positionally.
+
 ``extra`` holds function-specific bad calls (``{arg: [value, ...]}``) that must
 raise a named error (a tiny ``dt`` that would mean 10**9 steps, ``tol=inf``, ...).
 
@@ -34,7 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["Entry", "REGISTRY", "PENDING", "NOT_YET_VALIDATED", "INF_MEANS_NO_EDGE", "BAD_VALUES", "SOFT_VALUES", "public_functions",
-           "resolve", "bad_calls"]
+           "resolve", "call", "bad_calls"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +124,21 @@ def bad_calls(name: str, entry: Entry, *, soft: bool = True) -> list[tuple[str, 
 def resolve(name: str) -> Any:
     mod, _, attr = name.rpartition(".")
     return getattr(importlib.import_module(f"course_lib.{mod}"), attr)
+
+
+def call(name: str, kwargs: dict[str, Any]) -> Any:
+    """Call function ``name`` with ``kwargs``; the value of its ``*args``-style parameter, if named there, goes positionally."""
+    fn = resolve(name)
+    kwargs = dict(kwargs)
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # no signature: keywords only
+        params = ()
+    star = [p.name for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL and p.name in kwargs]
+    if not star:
+        return fn(**kwargs)
+    value = kwargs.pop(star[0])
+    return fn(*(value if isinstance(value, (tuple, list)) else (value,)), **kwargs)
 
 
 def public_functions() -> list[str]:
@@ -348,6 +367,25 @@ _e("optimizers.continuous_limit", lambda: dict(method="gd", h=0.1, T=1.0),
 _e("optimizers.heavy_ball_optimal", lambda: dict(mu=1.0, L=10.0), mu="pos", L="pos")
 _e("optimizers.gd_optimal", lambda: dict(mu=1.0, L=10.0), mu="pos", L="pos")
 _e("optimizers.convergence_rate", lambda: dict(errors=0.5 ** np.arange(10.0)), errors="array")
+_e("optimizers.add_decayed_weights", lambda: dict(weight_decay=0.1), weight_decay="nonneg")
+_e("optimizers.clip_by_global_norm", lambda: dict(max_norm=1.0), max_norm="pos")
+
+
+def _chain_parts():
+    from course_lib import optimizers
+
+    return (optimizers.clip_by_global_norm(1.0), optimizers.add_decayed_weights(0.1), optimizers.sgd(0.1))
+
+
+_e("optimizers.chain", lambda: dict(transforms=_chain_parts()),
+   {"transforms": [(), (None,), ("adam",), (3,), ("a", "b")]})
+_e("optimizers.lbfgs", lambda: dict(memory_size=3),
+   {"learning_rate": [0.0, -1.0, math.nan, math.inf, "a", 1j, True],
+    "max_linesearch_steps": [0, -1, 2.5, math.nan, "a", True], "scale_init_precond": ["a", None, 3]},
+   memory_size="count")
+_e("optimizers.lbfgs_run", lambda: dict(loss=_quad, params0=np.ones(2), n_steps=3, memory_size=2),
+   {"args": ["a", 3, (np.array([math.nan]),)], "params0": [{}, ()]},
+   loss="callable", params0="array", n_steps="steps", memory_size="count", max_linesearch_steps="count")
 _e("optimizers.quadratic_problem", lambda: dict(weights=np.array([1.0, 2.0])), weights="array", angle="real")
 
 # ---------------------------------------------------------------- two_layer
@@ -717,12 +755,7 @@ PENDING: list[str] = [
     "ode.quadratic_sgd_moments",
     "ode.tracking_error",
     "ode.window_errors",
-    "optimizers.add_decayed_weights",
     "optimizers.apply_updates",
-    "optimizers.chain",
-    "optimizers.clip_by_global_norm",
-    "optimizers.lbfgs",
-    "optimizers.lbfgs_run",
     "optimizers.quadratic",
     "optimizers.with_l2",
     "plotting.alt_text",
