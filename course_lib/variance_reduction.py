@@ -148,7 +148,8 @@ def _run(name, kind, problem, theta0, key, *, step, radius=math.inf, momentum=0.
     restart_batch = 0 if restart_batch is None else _checks.nonnegative_int("restart_batch", restart_batch)
     big = problem.n if restart_batch == 0 else restart_batch
     _checks.work_size(f"{name}: n_records={n_records} x record_every={record_every} steps x n_runs={n_runs} "
-                      f"(batch={batch}, restart_batch={restart_batch or None}, period={period}) in dimension {problem.dim}", steps=n_records * record_every,
+                      f"(batch={batch}, restart_batch={restart_batch or None}, period={period}) in dimension "
+                      f"{problem.dim}", steps=n_records * record_every,
                       size=n_runs * problem.dim * (2 * batch + big / period),
                       record_bytes=4.0 * n_runs * (n_records + 1) * problem.dim)
     dt = theta0.dtype

@@ -127,7 +127,7 @@ def resolve(name: str) -> Any:
 
 
 def call(name: str, kwargs: dict[str, Any]) -> Any:
-    """Call function ``name`` with ``kwargs``; the value of its ``*args``-style parameter, if named there, goes positionally."""
+    """Call function ``name`` with ``kwargs``, passing the value of its ``*args``-style parameter positionally."""
     fn = resolve(name)
     kwargs = dict(kwargs)
     try:
@@ -502,8 +502,8 @@ _e("minmax.extragradient", lambda: dict(game=_game(), z0=np.zeros(4), eta=0.1, T
 _e("minmax.stochastic_extragradient", lambda: dict(key=_key(), game=_game(), z0=np.zeros(4), eta=0.1, T=5, chains=2),
    _NOT_A_GAME, key="key", z0="shaped", eta="pos", T="steps", chains="count")
 _e("minmax.vr_extragradient", lambda: dict(key=_key(), game=_game(), z0=np.zeros(4), T=5, chains=2),
-   {**_NOT_A_GAME, "p": [0.0, -0.5, 1.5, math.nan, "a", 1j, True], "tau": [0.0, -1.0, math.nan, math.inf, "a", 1j, True],
-    "alpha": [-0.5, 1.5, math.nan, "a", 1j, True]},
+   {**_NOT_A_GAME, "p": [0.0, -0.5, 1.5, math.nan, "a", 1j, True],
+    "tau": [0.0, -1.0, math.nan, math.inf, "a", 1j, True], "alpha": [-0.5, 1.5, math.nan, "a", 1j, True]},
    key="key", z0="shaped", T="steps", chains="count")
 _e("minmax.seg_linear_maps", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
 _e("minmax.vr_eg_linear_maps", lambda: dict(game=_game(), tau=0.1, p=0.5, alpha=0.5), {**_NOT_A_GAME, "p": [0.0]},
@@ -526,7 +526,8 @@ def _ring3():
 
 
 _NOT_DATA = {"data": [None, "a", 3, np.ones((3, 4, 2))]}
-_NOT_GOSSIP = [np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]), np.eye(3) * 2.0]  # not symmetric; rows != 1
+# not symmetric; rows not summing to 1
+_NOT_GOSSIP = [np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]), np.eye(3) * 2.0]
 _e("decentralized.graph", lambda: dict(name="ring", m=4), {"m": [10**12]}, name="option", m="count")
 _e("decentralized.metropolis_weights", lambda: dict(g=__import__("networkx").cycle_graph(4)),
    {"g": [None, "a", 3, np.eye(3)]})
@@ -539,8 +540,8 @@ _e("decentralized.optimum", lambda: dict(data=_local_data()), _NOT_DATA)
 _e("decentralized.dsgd", lambda: dict(key=_key(), data=_local_data(), W=_ring3(), eta=0.1, T=5),
    {**_NOT_DATA, "X0": [np.full((3, 2), math.nan), np.zeros((3, 3)), np.zeros(2), "a", np.zeros((3, 2)) + 1j]},
    key="key", W="shaped", eta="nonneg", T="steps")
-_e("decentralized.stationary_errors", lambda: dict(data=_local_data(), W=_ring3(), eta=0.1), {**_NOT_DATA, "eta": [1e3]},
-   W="shaped", eta="pos")
+_e("decentralized.stationary_errors", lambda: dict(data=_local_data(), W=_ring3(), eta=0.1),
+   {**_NOT_DATA, "eta": [1e3]}, W="shaped", eta="pos")
 
 # ---------------------------------------------------------------- variance_reduction
 def _vr_run():
