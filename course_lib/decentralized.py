@@ -68,6 +68,7 @@ def graph(name: str, m: int):
     ``hypercube`` (m a power of 2) or ``complete``."""
     import networkx as nx
 
+    _checks.one_of("name", name, GRAPHS)
     m = _checks.positive_int("m", m)
     if name == "ring":
         g = nx.cycle_graph(m)
@@ -95,7 +96,14 @@ def metropolis_weights(g) -> np.ndarray:
 
     Symmetric and doubly stochastic for any undirected graph (:cite:`xiao2004fast`).
     """
+    if not (hasattr(g, "number_of_nodes") and hasattr(g, "edges") and hasattr(g, "degree")):
+        raise ValueError(f"g must be a networkx graph (see graph), got {type(g).__name__}")
     m = g.number_of_nodes()
+    if m == 0 or set(g.nodes()) != set(range(m)):
+        raise ValueError(f"g must have nodes labelled 0..m-1 (networkx.convert_node_labels_to_integers), got "
+                         f"{m} nodes{'' if m == 0 else ' with other labels'}")
+    if g.is_directed():
+        raise ValueError("g must be an undirected graph (Metropolis weights are symmetric)")
     W = np.zeros((m, m))
     deg = dict(g.degree())
     for j, k in g.edges():
@@ -111,7 +119,7 @@ def gossip_matrix(name: str, m: int) -> np.ndarray:
 
 def second_eigenvalue(W) -> float:
     """:math:`\\lambda=\\max_{l\\ge2}|\\lambda_l(W)|=\\|W-\\frac1m\\mathbf 1\\mathbf 1^\\top\\|_2` for a symmetric doubly stochastic W."""
-    W = np.asarray(W, np.float64)
+    W = _checks.real_array("W", W)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix, got shape {W.shape}")
     if not (np.allclose(W, W.T) and np.allclose(W.sum(1), 1.0)):
@@ -135,7 +143,10 @@ class LocalData(NamedTuple):
 def make_local_data(key: jax.Array, m: int, n0: int, d: int, heterogeneity: float = 1.0, noise: float = 0.5) -> LocalData:
     """Least squares with heterogeneous agents: :math:`y_{ji}=a_{ji}^\\top(x_0+h\\,u_j)+\\text{noise}`, Gaussian
     :math:`a_{ji}\\sim\\mathcal N(0,I/d)`, :math:`x_0,u_j\\sim\\mathcal N(0,I)`; ``heterogeneity`` is :math:`h`."""
+    _checks.prng_key("key", key)
     m, n0, d = (_checks.positive_int(k, v) for k, v in (("m", m), ("n0", n0), ("d", d)))
+    _checks.nonnegative("heterogeneity", heterogeneity)
+    _checks.nonnegative("noise", noise)
     return LocalData(*_random_data(key, jnp.asarray(heterogeneity, jnp.float32), jnp.asarray(noise, jnp.float32), m, n0, d))
 
 
@@ -148,7 +159,23 @@ def _random_data(key, heterogeneity, noise, m, n0, d):
     return a, y
 
 
+def _check_data(data) -> LocalData:
+    if not isinstance(data, LocalData):
+        raise ValueError(f"data must be a course_lib.decentralized.LocalData (see make_local_data), got "
+                         f"{type(data).__name__}")
+    return data
+
+
+def _check_W(W, m: int) -> np.ndarray:
+    """W as a finite float64 (m, m) array (any mixing matrix: D-SGD also runs with non-gossip ones)."""
+    W = _checks.real_array("W", W)
+    if W.shape != (m, m):
+        raise ValueError(f"W must have shape ({m}, {m}) (one row and column per agent), got shape {W.shape}")
+    return W
+
+
 def _local_stats(data: LocalData):
+    _check_data(data)
     a, y = np.asarray(data.a, np.float64), np.asarray(data.y, np.float64)
     H = np.einsum("jia,jib->jab", a, a) / a.shape[1]
     h = np.einsum("jia,ji->ja", a, y) / a.shape[1]
@@ -158,7 +185,11 @@ def _local_stats(data: LocalData):
 def optimum(data: LocalData) -> np.ndarray:
     """:math:`x^\\star=(\\sum_jH_j)^{-1}\\sum_jh_j`, :math:`H_j=\\frac1{n_0}\\sum_ia_{ji}a_{ji}^\\top`, :math:`h_j=\\frac1{n_0}\\sum_iy_{ji}a_{ji}`."""
     _, _, H, h = _local_stats(data)
-    return np.linalg.solve(H.sum(0), h.sum(0))
+    try:
+        return np.linalg.solve(H.sum(0), h.sum(0))
+    except np.linalg.LinAlgError:
+        raise ValueError("data has a singular total Hessian (fewer samples than dimensions in all?): the "
+                         "least-squares optimum is not unique") from None
 
 
 class DSGDRun(NamedTuple):
@@ -196,15 +227,27 @@ def dsgd(key: jax.Array, data: LocalData, W, eta: float, T: int, X0=None) -> DSG
     compilation; ``eta = 0`` is pure gossip; ``W = ones/m`` is centralized SGD (all-reduce).
     ``X0`` (m, d) defaults to zeros.
     """
-    T = _checks.positive_int("T", T)
+    _checks.prng_key("key", key)
+    m, _, d = _check_data(data).a.shape
+    W = jnp.asarray(_check_W(W, m), data.a.dtype)
     _checks.nonnegative("eta", eta)
-    m, _, d = data.a.shape
-    W = jnp.asarray(W, data.a.dtype)
-    if W.shape != (m, m):
-        raise ValueError(f"W must have shape ({m}, {m}), got {W.shape}")
-    X0 = jnp.zeros((m, d), data.a.dtype) if X0 is None else jnp.asarray(X0, data.a.dtype)
+    T = _checks.positive_int("T", T)
+    _checks.work_size(f"T={T} rounds x {m} agents in dimension {d}", steps=T, size=m * (m + 2) * d,
+                      record_bytes=16.0 * (T + 1))
+    if X0 is None:
+        X0 = jnp.zeros((m, d), data.a.dtype)
+    else:
+        X0 = _checks.finite_array("X0", X0, ndim=2)
+        if X0.shape != (m, d):
+            raise ValueError(f"X0 must have shape ({m}, {d}) (one row per agent), got shape {tuple(X0.shape)}")
+        X0 = X0.astype(data.a.dtype)
     c, o = _dsgd(key, data.a, data.y, W, X0, jnp.asarray(optimum(data), data.a.dtype), jnp.asarray(eta, data.a.dtype), T)
-    return DSGDRun(np.asarray(c), np.asarray(o))
+    c, o = np.asarray(c), np.asarray(o)
+    if not (np.all(np.isfinite(c)) and np.all(np.isfinite(o))):
+        from .divergence import DivergenceError
+
+        raise DivergenceError("dsgd diverged: the errors became infinite or NaN; use a smaller eta")
+    return DSGDRun(c, o)
 
 
 class Stationary(NamedTuple):
@@ -227,8 +270,9 @@ def stationary_errors(data: LocalData, W, eta: float) -> Stationary:
     from scipy.linalg import solve_discrete_lyapunov
 
     a, y, H, h = _local_stats(data)
-    W = np.asarray(W, np.float64)
     m, _, d = a.shape
+    W = _check_W(W, m)
+    _checks.positive("eta", eta)
     xs = optimum(data)
     zeta = np.einsum("jab,b->ja", H, xs) - h  # grad f_j(x*), (m, d)
     g = a * (np.einsum("jia,a->ji", a, xs) - y)[..., None]  # sampled gradients at x*, (m, n0, d)
@@ -241,6 +285,10 @@ def stationary_errors(data: LocalData, W, eta: float) -> Stationary:
         Hb[j * d:(j + 1) * d, j * d:(j + 1) * d] = H[j]
         Cb[j * d:(j + 1) * d, j * d:(j + 1) * d] = C[j]
     A = B @ (np.eye(m * d) - eta * Hb)
+    radius = float(np.max(np.abs(np.linalg.eigvals(A))))
+    if not radius < 1.0:
+        raise ValueError(f"eta={eta!r} (with this W) gives an unstable linear recursion (spectral radius {radius:.4g} "
+                         ">= 1): there is no stationary distribution; use a smaller eta, or a W with a spectral gap")
     ebar = -eta * np.linalg.solve(np.eye(m * d) - A, B @ zeta.ravel())
     Sigma = solve_discrete_lyapunov(A, eta**2 * B @ Cb @ B.T)
     Pp = np.kron(np.eye(m) - np.full((m, m), 1.0 / m), I)

@@ -98,8 +98,10 @@ def make_game(key: jax.Array, n: int, d: int, mu: float = 0.0, spread: float = 1
     The identity keeps the mean :math:`A` well conditioned (all :math:`\\sigma_j` near 1), so
     EG on the bilinear game (``mu = 0``) converges at a visible rate.
     """
+    _checks.prng_key("key", key)
     n, d = _checks.positive_int("n", n), _checks.positive_int("d", d)
     _checks.nonnegative("mu", mu)
+    _checks.nonnegative("spread", spread)
     A, b, c = _random_game(key, jnp.asarray(spread, jnp.float32), n, d)
     return Game(A, b, c, float(mu))
 
@@ -111,8 +113,45 @@ def _random_game(key, spread, n, d):
     return A, jax.random.normal(k2, (n, d)), jax.random.normal(k3, (n, d))
 
 
+def _check_game(game) -> Game:
+    """A named error unless ``game`` is a :class:`Game` (as made by :func:`make_game`)."""
+    if not isinstance(game, Game):
+        raise ValueError(f"game must be a course_lib.minmax.Game (see make_game), got {type(game).__name__}")
+    return game
+
+
+def _check_z0(game: Game, z0) -> jax.Array:
+    """``z0`` as a finite float array of shape (2d,) for the game's dimension d."""
+    return _checks.finite_array("z0", z0, ndim=1, last=2 * game.A.shape[-1])
+
+
+def _check_steps(T, chains: int = 1, d: int = 1) -> int:
+    T = _checks.positive_int("T", T)
+    _checks.work_size(f"T={T} steps x chains={chains} in dimension {2 * d}", steps=T, size=chains * 2 * d,
+                      record_bytes=8.0 * (T + 1) * chains)
+    return T
+
+
+def _finite(what: str, out, arg: str):
+    """``out`` if all finite, else a named error: the step ``arg`` was too large for the arithmetic."""
+    if not np.all(np.isfinite(np.asarray(out))):
+        from .divergence import DivergenceError
+
+        raise DivergenceError(f"{what} overflowed (infinite or NaN values); use a smaller {arg}")
+    return out
+
+
+def _check_p(p) -> float:
+    return _checks.in_range("p", p, 0.0, 1.0, low_open=True)
+
+
 def operator_matrix(game: Game, i: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(M, q)`` of :math:`F(z)=Mz+q` (the mean, or component ``i``), as float64 NumPy arrays."""
+    _check_game(game)
+    if i is not None:
+        i = _checks.nonnegative_int("i", i)
+        if i >= game.A.shape[0]:
+            raise ValueError(f"i must be a component index in 0..{game.A.shape[0] - 1}, got {i}")
     A = np.asarray(game.A, np.float64)
     b, c = np.asarray(game.b, np.float64), np.asarray(game.c, np.float64)
     Ai, bi, ci = (A.mean(0), b.mean(0), c.mean(0)) if i is None else (A[i], b[i], c[i])
@@ -123,30 +162,34 @@ def operator_matrix(game: Game, i: int | None = None) -> tuple[np.ndarray, np.nd
 
 def saddle_point(game: Game) -> np.ndarray:
     """:math:`z^\\star=-M^{-1}q`, shape (2d,)."""
+    _check_game(game)
     M, q = operator_matrix(game)
     return -np.linalg.solve(M, q)
 
 
 def lipschitz_mean_square(game: Game) -> float:
     """:math:`L` with :math:`\\frac1n\\sum_i\\|F_i(u)-F_i(v)\\|^2\\le L^2\\|u-v\\|^2`: :math:`L^2=\\lambda_{\\max}(\\frac1n\\sum_iM_i^\\top M_i)`."""
-    n = game.A.shape[0]
+    n = _check_game(game).A.shape[0]
     S = sum(M.T @ M for M, _ in (operator_matrix(game, i) for i in range(n))) / n
     return float(np.sqrt(np.linalg.eigvalsh(S)[-1]))
 
 
 def _spectrum(game: Game) -> np.ndarray:
+    _check_game(game)
     return np.linalg.eigvals(operator_matrix(game)[0])
 
 
 def gda_factor(game: Game, eta: float) -> float:
     """GDA's per-step factor :math:`\\max_j|1-\\eta\\lambda_j(M)|=\\max_j\\sqrt{(1-\\eta\\mu)^2+\\eta^2\\sigma_j^2}`."""
-    return float(np.max(np.abs(1 - eta * _spectrum(game))))
+    _checks.positive("eta", eta)
+    return float(_finite("gda_factor", np.max(np.abs(1 - eta * _spectrum(game))), "eta"))
 
 
 def eg_factor(game: Game, eta: float) -> float:
     """EG's per-step factor :math:`\\max_j|1-\\eta\\lambda_j+\\eta^2\\lambda_j^2|` (exact: :math:`M` is normal)."""
+    _checks.positive("eta", eta)
     lam = eta * _spectrum(game)
-    return float(np.max(np.abs(1 - lam + lam**2)))
+    return float(_finite("eg_factor", np.max(np.abs(1 - lam + lam**2)), "eta"))
 
 
 def _F(game: Game, z: jax.Array, i: jax.Array | None = None) -> jax.Array:
@@ -177,16 +220,20 @@ def _deterministic(game: Game, z0: jax.Array, zstar: jax.Array, eta: jax.Array, 
 
 def gda(game: Game, z0: jax.Array, eta: float, T: int) -> Run:
     """Simultaneous gradient descent--ascent :math:`z_{k+1}=z_k-\\eta F(z_k)`, T steps (n calls each)."""
-    T = _checks.positive_int("T", T)
-    d = _deterministic(game, jnp.asarray(z0), jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta), T, False)
-    return Run(np.asarray(d), np.arange(T + 1) * game.A.shape[0])
+    z0 = _check_z0(_check_game(game), z0)
+    _checks.positive("eta", eta)
+    T = _check_steps(T, d=game.A.shape[-1])
+    d = _deterministic(game, z0, jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta, z0.dtype), T, False)
+    return Run(_finite("gda", np.asarray(d), "eta"), np.arange(T + 1) * game.A.shape[0])
 
 
 def extragradient(game: Game, z0: jax.Array, eta: float, T: int) -> Run:
     """Extragradient (Korpelevich): :math:`z_{k+1}=z_k-\\eta F(z_k-\\eta F(z_k))`, T steps (2n calls each)."""
-    T = _checks.positive_int("T", T)
-    d = _deterministic(game, jnp.asarray(z0), jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta), T, True)
-    return Run(np.asarray(d), np.arange(T + 1) * 2 * game.A.shape[0])
+    z0 = _check_z0(_check_game(game), z0)
+    _checks.positive("eta", eta)
+    T = _check_steps(T, d=game.A.shape[-1])
+    d = _deterministic(game, z0, jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta, z0.dtype), T, True)
+    return Run(_finite("extragradient", np.asarray(d), "eta"), np.arange(T + 1) * 2 * game.A.shape[0])
 
 
 @partial(jax.jit, static_argnames=("T", "chains"))
@@ -208,10 +255,13 @@ def _seg(key, game, z0, zstar, eta, T, chains):
 
 def stochastic_extragradient(key: jax.Array, game: Game, z0: jax.Array, eta: float, T: int, chains: int = 1) -> Run:
     """Same-sample SEG: :math:`z_{k+1}=z_k-\\eta F_i(z_k-\\eta F_i(z_k))`, :math:`i` uniform; ``chains`` independent runs (2 calls per step)."""
-    T, chains = _checks.positive_int("T", T), _checks.positive_int("chains", chains)
+    _checks.prng_key("key", key)
+    z0 = _check_z0(_check_game(game), z0)
     _checks.positive("eta", eta)
-    d = _seg(key, game, jnp.asarray(z0), jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta), T, chains)
-    return Run(np.asarray(d), 2.0 * np.arange(T + 1))
+    chains = _checks.positive_int("chains", chains)
+    T = _check_steps(T, chains, game.A.shape[-1])
+    d = _seg(key, game, z0, jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta, z0.dtype), T, chains)
+    return Run(_finite("stochastic_extragradient", np.asarray(d), "eta"), 2.0 * np.arange(T + 1))
 
 
 @partial(jax.jit, static_argnames=("T", "chains"))
@@ -249,16 +299,18 @@ def vr_extragradient(
     Defaults: :math:`p=1/n`, :math:`\\alpha=1-p`, :math:`\\tau=0.99\\sqrt p/L` (their step).  The run starts
     with :math:`w_0=z_0` (n calls for :math:`F(w_0)`); ``calls`` is the mean over chains.
     """
-    T, chains = _checks.positive_int("T", T), _checks.positive_int("chains", chains)
+    _checks.prng_key("key", key)
+    z0 = _check_z0(_check_game(game), z0)
+    chains = _checks.positive_int("chains", chains)
+    T = _check_steps(T, chains, game.A.shape[-1])
     n = game.A.shape[0]
-    p = 1.0 / n if p is None else p
-    if not 0.0 < p <= 1.0:
-        raise ValueError(f"p must be in (0, 1], got {p}")
-    alpha = 1.0 - p if alpha is None else alpha
+    p = 1.0 / n if p is None else _check_p(p)
+    alpha = 1.0 - p if alpha is None else _checks.in_range("alpha", alpha, 0.0, 1.0)
     tau = 0.99 * np.sqrt(p) / lipschitz_mean_square(game) if tau is None else _checks.positive("tau", tau)
-    d, c = _vr(key, game, jnp.asarray(z0), jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(tau),
-               jnp.asarray(p), jnp.asarray(alpha), T, chains)
-    return Run(np.asarray(d), np.asarray(c))
+    dt = z0.dtype
+    d, c = _vr(key, game, z0, jnp.asarray(saddle_point(game), dt), jnp.asarray(tau, dt),
+               jnp.asarray(p, dt), jnp.asarray(alpha, dt), T, chains)
+    return Run(_finite("vr_extragradient", np.asarray(d), "tau"), np.asarray(c))
 
 
 # ---------------------------------------------------------------------------
@@ -276,7 +328,8 @@ def _aff(M: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def seg_linear_maps(game: Game, eta: float) -> tuple[np.ndarray, np.ndarray]:
     """SEG's random affine step as matrices ``G_i`` on :math:`u=(z,1)` with their probabilities: ((n, 2d+1, 2d+1), (n,))."""
-    n = game.A.shape[0]
+    n = _check_game(game).A.shape[0]
+    _checks.positive("eta", eta)
     maps = []
     for i in range(n):
         M, q = operator_matrix(game, i)
@@ -284,12 +337,15 @@ def seg_linear_maps(game: Game, eta: float) -> tuple[np.ndarray, np.ndarray]:
         half = _aff(I - eta * M, -eta * q)  # u -> (z - eta F_i(z), 1)
         top = np.hstack([I, np.zeros((M.shape[0], 1))]) - eta * np.hstack([M, q[:, None]]) @ half
         maps.append(np.vstack([top, half[-1:]]))
-    return np.stack(maps), np.full(n, 1.0 / n)
+    return _finite("seg_linear_maps", np.stack(maps), "eta"), np.full(n, 1.0 / n)
 
 
 def vr_eg_linear_maps(game: Game, tau: float, p: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """VR-EG's step on :math:`u=(z,w,1)` (refresh or not, component i): ((2n, 4d+1, 4d+1), (2n,))."""
-    n = game.A.shape[0]
+    n = _check_game(game).A.shape[0]
+    _checks.positive("tau", tau)
+    _check_p(p)
+    _checks.in_range("alpha", alpha, 0.0, 1.0)
     Mbar, qbar = operator_matrix(game)
     m = Mbar.shape[0]
     I = np.eye(m)
@@ -308,7 +364,7 @@ def vr_eg_linear_maps(game: Game, tau: float, p: float, alpha: float) -> tuple[n
         for refresh, pr in ((True, p), (False, 1 - p)):
             maps.append(np.vstack([Zp, Zp if refresh else Wm, last]))
             probs.append(pr / n)
-    return np.stack(maps), np.array(probs)
+    return _finite("vr_eg_linear_maps", np.stack(maps), "tau"), np.array(probs)
 
 
 def second_moment_curve(maps: np.ndarray, probs: np.ndarray, u0: np.ndarray, zstar: np.ndarray, T: int) -> np.ndarray:
@@ -317,6 +373,25 @@ def second_moment_curve(maps: np.ndarray, probs: np.ndarray, u0: np.ndarray, zst
     :math:`S_{k+1}=\\sum_jp_jG_jS_kG_j^\\top` with :math:`S_k=\\mathbb E[u_ku_k^\\top]`; :math:`z` is the first
     ``len(zstar)`` coordinates of :math:`u` and the last one is the constant 1.
     """
+    maps = np.asarray(_checks.finite_array("maps", maps, ndim=3), np.float64)
+    k, s, s2 = maps.shape
+    if s != s2:
+        raise ValueError(f"maps must be a stack of square matrices (k, s, s), got shape {maps.shape}")
+    probs = _checks.real_array("probs", probs, low=0.0)
+    if probs.shape != (k,):
+        raise ValueError(f"probs must have shape ({k},), one probability per map, got shape {probs.shape}")
+    if not abs(probs.sum() - 1.0) <= 1e-6:
+        raise ValueError(f"probs must sum to 1, got a sum of {probs.sum():g}")
+    u0 = np.asarray(_checks.finite_array("u0", u0, ndim=1, last=s), np.float64)
+    if u0[-1] != 1.0:
+        raise ValueError(f"u0 must end with the constant 1 (u = (z, 1) or (z, w, 1)), got a last entry of {u0[-1]:g}")
+    zstar = np.asarray(_checks.finite_array("zstar", zstar, ndim=1), np.float64)
+    if zstar.shape[0] >= s:
+        raise ValueError(f"zstar must be shorter than u0 (it is compared with the first coordinates of u), got "
+                         f"shape {zstar.shape} for u0 of shape {u0.shape}")
+    T = _checks.positive_int("T", T)
+    _checks.work_size(f"T={T} steps of {k} maps of size {s}", steps=T, size=k * s**3, max_work=_checks.MAX_WORK,
+                      how="use a smaller T")
     m = len(zstar)
     S = np.outer(u0, u0)
     out = np.empty(T + 1)

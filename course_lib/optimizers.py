@@ -509,7 +509,7 @@ def chain(*transforms: Optimizer) -> Optimizer:
     gradient, e.g. ``chain(clip_by_global_norm(1.0), add_decayed_weights(1e-4), adam(1e-3))``.
     """
     if not transforms:
-        raise ValueError("chain needs at least one transformation")
+        raise ValueError("chain needs at least one transformation in transforms, got none")
     for i, t in enumerate(transforms):
         if not isinstance(t, Optimizer):
             raise ValueError(f"transforms[{i}] must be an Optimizer (init, update), got {type(t).__name__}")
@@ -957,6 +957,8 @@ def lbfgs(learning_rate: float | None = None, memory_size: int = 10, scale_init_
     from jax.flatten_util import ravel_pytree
 
     memory_size = positive_int("memory_size", memory_size)
+    if not isinstance(scale_init_precond, (bool, np.bool_)):
+        raise ValueError(f"scale_init_precond must be True or False, got {scale_init_precond!r}")
     lr = -1.0 if learning_rate is None else -positive("learning_rate", learning_rate)
     ls = None if max_linesearch_steps is None else optax.scale_by_zoom_linesearch(
         max_linesearch_steps=positive_int("max_linesearch_steps", max_linesearch_steps), initial_guess_strategy="one")
@@ -1023,10 +1025,19 @@ def lbfgs_run(loss: Callable[..., jax.Array], params0: PyTree, n_steps: int, *, 
     n_steps = positive_int("n_steps", n_steps)
     if not callable(loss):
         raise ValueError(f"loss must be a callable params -> scalar, got {type(loss).__name__}")
+    if not jax.tree.leaves(params0):
+        raise ValueError(f"params0 must be an array or a pytree of arrays, got {params0!r}")
     params0 = jax.tree.map(lambda p: finite_array("params0", p), params0)
-    args = tuple(jnp.asarray(a, dtype=jnp.result_type(float)) for a in args)
-    return _lbfgs_run(loss, params0, args, n_steps, positive_int("memory_size", memory_size),
-                      positive_int("max_linesearch_steps", max_linesearch_steps))
+    if not isinstance(args, (tuple, list)):
+        raise ValueError(f"args must be a tuple of arrays (extra arguments of loss), got {type(args).__name__}")
+    args = tuple(finite_array(f"args[{i}]", a, allow_empty=True) for i, a in enumerate(args))
+    memory_size = positive_int("memory_size", memory_size)
+    max_linesearch_steps = positive_int("max_linesearch_steps", max_linesearch_steps)
+    size = sum(int(np.size(p)) for p in jax.tree.leaves(params0))
+    _checks.work_size(f"lbfgs_run(n_steps={n_steps}, memory_size={memory_size}, max_linesearch_steps="
+                      f"{max_linesearch_steps}) in dimension {size}", steps=n_steps * (1 + max_linesearch_steps),
+                      size=size * memory_size, record_bytes=4.0 * size * (n_steps + 2 * memory_size))
+    return _lbfgs_run(loss, params0, args, n_steps, memory_size, max_linesearch_steps)
 
 
 from .divergence import DivergenceError as _DivergenceError  # noqa: E402  (the one divergence error)

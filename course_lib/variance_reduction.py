@@ -43,6 +43,7 @@ gradient costs ``n``, a difference :math:`\nabla J_i(\theta_k) - \nabla J_i(\the
 
 from __future__ import annotations
 
+import inspect
 import math
 from functools import partial
 from typing import NamedTuple
@@ -131,20 +132,26 @@ def _evals(kind: int, steps: np.ndarray, n: int, batch: int, restart_batch: int,
 def _run(name, kind, problem, theta0, key, *, step, radius=math.inf, momentum=0.0, offset=1.0, period=1, batch=1,
          restart_batch=0, n_records, record_every, n_runs) -> Run:
     theta0 = st._start(problem, theta0)
+    _checks.prng_key("key", key)
     _checks.positive("step", step)
-    if not radius > 0:
-        raise ValueError(f"radius must be a positive number (inf: no normalisation), got {radius!r}")
+    if not (isinstance(radius, (float, int)) and not isinstance(radius, bool) and radius == math.inf):
+        _checks.positive("radius", radius)   # radius = inf: no normalisation
     n_records = _checks.positive_int("n_records", n_records)
     record_every = _checks.positive_int("record_every", record_every)
     n_runs = _checks.positive_int("n_runs", n_runs)
     period = _checks.positive_int("period", period)
     batch = _checks.positive_int("batch", batch)
     _checks.positive("offset", offset)
-    if not (0.0 <= momentum <= 1.0):
-        raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+    _checks.in_range("momentum", momentum, 0.0, 1.0)
     if batch > problem.n:
         raise ValueError(f"batch must be <= n = {problem.n}, got {batch}")
-    restart_batch = 0 if restart_batch in (0, None) else _checks.positive_int("restart_batch", restart_batch)
+    restart_batch = 0 if restart_batch is None else _checks.nonnegative_int("restart_batch", restart_batch)
+    big = problem.n if restart_batch == 0 else restart_batch
+    _checks.work_size(f"{name}: n_records={n_records} x record_every={record_every} steps x n_runs={n_runs} "
+                      f"(batch={batch}, restart_batch={restart_batch or None}, period={period}) in dimension "
+                      f"{problem.dim}", steps=n_records * record_every,
+                      size=n_runs * problem.dim * (2 * batch + big / period),
+                      record_bytes=4.0 * n_runs * (n_records + 1) * problem.dim)
     dt = theta0.dtype
     thetas = _loop(problem, theta0, key, jnp.asarray(step, dt), jnp.asarray(radius, dt), jnp.asarray(momentum, dt),
                    jnp.asarray(offset, dt), jnp.asarray(period), jnp.asarray(record_every), kind=kind, batch=batch,
@@ -231,12 +238,17 @@ def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, power: float =
     :math:`p = 1/2` reaches :math:`\min_k\mathbb E\|\nabla J(\theta_k)\|\le\varepsilon` in
     :math:`\tilde O(1/\varepsilon^4)` steps :cite:`ghadimi2013`.  One evaluation per step."""
     return st.sgd(problem, theta0, key, step=step, power=power, offset=offset, n_records=n_records,
-                  record_every=record_every, n_runs=n_runs)
+                  record_every=record_every, n_runs=_checks.positive_int("n_runs", n_runs))
 
 
 def grad_norm_curve(problem: Problem, run: Run) -> np.ndarray:
     r"""Running minimum over recorded :math:`i \le k` of :math:`\mathbb E\|\nabla J(\theta_i)\|` (mean over the
     runs' axis 0 when ``thetas`` is ``(n_runs, m+1, d)``): ``(m+1,)`` float64."""
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a course_lib.stochastic.Problem, got {type(problem).__name__}")
+    if not isinstance(run, Run):
+        raise ValueError(f"run must be a course_lib.stochastic.Run (the result of sarah, spider, ...), got "
+                         f"{type(run).__name__}")
     g = np.sqrt(np.asarray(st.grad_norms(problem, run.thetas), dtype=np.float64))
     if g.ndim == 2:
         g = g.mean(0)
@@ -245,6 +257,11 @@ def grad_norm_curve(problem: Problem, run: Run) -> np.ndarray:
 
 def evals_to_eps(curve, evals, eps) -> np.ndarray:
     r"""Evaluations at which ``curve`` (from :func:`grad_norm_curve`) first falls to each ``eps`` (``inf`` if never)."""
+    curve = np.asarray(_checks.finite_array("curve", curve, ndim=1), dtype=np.float64)
+    evals = np.asarray(_checks.finite_array("evals", evals, ndim=1), dtype=np.float64)
+    if evals.shape != curve.shape:
+        raise ValueError(f"evals must have the shape of curve {curve.shape}, got {evals.shape}")
+    eps = _checks.real_array("eps", eps, low=0.0, low_open=True)
     return np.array([st.evals_to_reach(curve, evals, float(e)) for e in np.atleast_1d(eps)])
 
 
@@ -254,7 +271,8 @@ def complexity(method: str, n, eps):
     ``"sgd"`` :math:`\varepsilon^{-4}`; ``"svrg"`` :math:`n + n^{2/3}\varepsilon^{-2}`; ``"sarah"``/``"spider"``
     :math:`n + \sqrt n\,\varepsilon^{-2}` (finite sum); ``"storm"``/``"online"`` :math:`\varepsilon^{-3}`."""
     _checks.one_of("method", method, METHODS + ("online",))
-    eps = np.asarray(eps, dtype=float)
+    n = _checks.positive_int("n", n)
+    eps = _checks.real_array("eps", eps, low=0.0, low_open=True)
     if method == "sgd":
         return eps ** -4.0
     if method == "svrg":
@@ -284,8 +302,22 @@ def compare(problem: Problem, theta0, key: jax.Array, eps, *, budget: int, n_run
     :math:`\alpha = 1/(2L)` and radius :math:`\varepsilon/L` (one run per :math:`\varepsilon`, the paper's
     protocol); STORM online (first batch :math:`\sqrt n`), :math:`\alpha = 1/(2L)`, :math:`a = 1`,
     :math:`k_0 = 20`; ``curves["spider"]`` is the run for the smallest :math:`\varepsilon`."""
+    theta0 = st._start(problem, theta0)
+    _checks.prng_key("key", key)
+    eps = _checks.real_array("eps", eps, low=0.0, low_open=True)
+    budget = _checks.positive_int("budget", budget)
+    n_runs = _checks.positive_int("n_runs", n_runs)
+    n_points = _checks.positive_int("n_points", n_points)
+    _checks.work_size(f"compare(budget={budget}, n_runs={n_runs}) in dimension {problem.dim}",
+                      steps=budget * (2 + eps.size), size=n_runs * problem.dim)
+    if params is not None:
+        if not isinstance(params, dict):
+            raise ValueError(f"params must be a dict {{method: {{argument: value}}}}, got {type(params).__name__}")
+        for m, kw in params.items():
+            _checks.one_of("params key", m, METHODS)
+            if not isinstance(kw, dict):
+                raise ValueError(f"params[{m!r}] must be a dict of keyword arguments, got {type(kw).__name__}")
     n, L = problem.n, problem.L
-    eps = np.asarray(eps, dtype=float)
     sq = max(1, int(round(math.sqrt(n))))
     defaults = {
         "sgd": dict(step=1 / (2 * L)),
@@ -296,6 +328,12 @@ def compare(problem: Problem, theta0, key: jax.Array, eps, *, budget: int, n_run
     }
     per_step = {"sgd": 1.0, "svrg": 3.0, "sarah": 3.0, "spider": 2.0 * sq + n / sq, "storm": 2.0}
     fns = {"sgd": sgd, "svrg": svrg, "sarah": sarah, "spider": spider, "storm": storm}
+    for m, kw in (params or {}).items():
+        allowed = (set(inspect.signature(fns[m]).parameters) - {"problem", "theta0", "key", "n_records", "record_every",
+                                                                 "n_runs"} - ({"radius"} if m == "spider" else set()))
+        unknown = sorted(set(kw) - allowed)
+        if unknown:
+            raise ValueError(f"params[{m!r}] has unknown argument(s) {unknown}; {m} takes {sorted(allowed)}")
     evals, curves = {}, {}
     for i, m in enumerate(METHODS):
         kw = {**defaults[m], **(params or {}).get(m, {})}

@@ -14,6 +14,10 @@ that bad-input tests may replace.  Kinds (see :data:`BAD_VALUES`):
 * ``key`` -- a JAX PRNG key; ``option`` -- one of a fixed set of names;
   ``callable`` -- a function.
 
+A function with a ``*name`` parameter (``optimizers.chain(*transforms)``) gets that
+argument as a tuple under ``name`` in the keyword arguments; :func:`call` passes it
+positionally.
+
 ``extra`` holds function-specific bad calls (``{arg: [value, ...]}``) that must
 raise a named error (a tiny ``dt`` that would mean 10**9 steps, ``tol=inf``, ...).
 
@@ -34,7 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = ["Entry", "REGISTRY", "PENDING", "NOT_YET_VALIDATED", "INF_MEANS_NO_EDGE", "BAD_VALUES", "SOFT_VALUES", "public_functions",
-           "resolve", "bad_calls"]
+           "resolve", "call", "bad_calls"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +124,21 @@ def bad_calls(name: str, entry: Entry, *, soft: bool = True) -> list[tuple[str, 
 def resolve(name: str) -> Any:
     mod, _, attr = name.rpartition(".")
     return getattr(importlib.import_module(f"course_lib.{mod}"), attr)
+
+
+def call(name: str, kwargs: dict[str, Any]) -> Any:
+    """Call function ``name`` with ``kwargs``, passing the value of its ``*args``-style parameter positionally."""
+    fn = resolve(name)
+    kwargs = dict(kwargs)
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # no signature: keywords only
+        params = ()
+    star = [p.name for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL and p.name in kwargs]
+    if not star:
+        return fn(**kwargs)
+    value = kwargs.pop(star[0])
+    return fn(*(value if isinstance(value, (tuple, list)) else (value,)), **kwargs)
 
 
 def public_functions() -> list[str]:
@@ -348,6 +367,25 @@ _e("optimizers.continuous_limit", lambda: dict(method="gd", h=0.1, T=1.0),
 _e("optimizers.heavy_ball_optimal", lambda: dict(mu=1.0, L=10.0), mu="pos", L="pos")
 _e("optimizers.gd_optimal", lambda: dict(mu=1.0, L=10.0), mu="pos", L="pos")
 _e("optimizers.convergence_rate", lambda: dict(errors=0.5 ** np.arange(10.0)), errors="array")
+_e("optimizers.add_decayed_weights", lambda: dict(weight_decay=0.1), weight_decay="nonneg")
+_e("optimizers.clip_by_global_norm", lambda: dict(max_norm=1.0), max_norm="pos")
+
+
+def _chain_parts():
+    from course_lib import optimizers
+
+    return (optimizers.clip_by_global_norm(1.0), optimizers.add_decayed_weights(0.1), optimizers.sgd(0.1))
+
+
+_e("optimizers.chain", lambda: dict(transforms=_chain_parts()),
+   {"transforms": [(), (None,), ("adam",), (3,), ("a", "b")]})
+_e("optimizers.lbfgs", lambda: dict(memory_size=3),
+   {"learning_rate": [0.0, -1.0, math.nan, math.inf, "a", 1j, True],
+    "max_linesearch_steps": [0, -1, 2.5, math.nan, "a", True], "scale_init_precond": ["a", None, 3]},
+   memory_size="count")
+_e("optimizers.lbfgs_run", lambda: dict(loss=_quad, params0=np.ones(2), n_steps=3, memory_size=2),
+   {"args": ["a", 3, (np.array([math.nan]),)], "params0": [{}, ()]},
+   loss="callable", params0="array", n_steps="steps", memory_size="count", max_linesearch_steps="count")
 _e("optimizers.quadratic_problem", lambda: dict(weights=np.array([1.0, 2.0])), weights="array", angle="real")
 
 # ---------------------------------------------------------------- two_layer
@@ -433,6 +471,117 @@ _e("langevin.knn_entropy", lambda: dict(points=np.random.default_rng(0).normal(s
 _e("ad_cost.fit_slope", lambda: dict(x=[1.0, 2.0, 3.0], y=[2.0, 4.0, 6.0]), x="array", y="array")
 _e("autodiff.mlp_size", lambda: dict(d=2, h=3), d="count", h="count")
 _e("ad_cost.measure_ad", lambda: dict(L=2, p=2, timing=True), L="count", p="count", direction="option")
+
+# ---------------------------------------------------------------- minmax
+def _game():
+    from course_lib import minmax
+
+    return minmax.make_game(_key(5), 3, 2, mu=0.5, spread=0.5)
+
+
+def _seg_curve_args():
+    from course_lib import minmax
+
+    game = _game()
+    maps, probs = minmax.seg_linear_maps(game, 0.1)
+    return dict(maps=maps, probs=probs, u0=np.r_[np.zeros(4), 1.0], zstar=minmax.saddle_point(game), T=5)
+
+
+_NOT_A_GAME = {"game": [None, "a", 3, np.ones((2, 2))]}
+_e("minmax.make_game", lambda: dict(key=_key(), n=3, d=2, mu=0.5), key="key", n="count", d="count", mu="nonneg",
+   spread="nonneg")
+_e("minmax.operator_matrix", lambda: dict(game=_game(), i=1), {**_NOT_A_GAME, "i": [-1, 3, 2.5, "a", True]})
+_e("minmax.saddle_point", lambda: dict(game=_game()), _NOT_A_GAME)
+_e("minmax.lipschitz_mean_square", lambda: dict(game=_game()), _NOT_A_GAME)
+_e("minmax.gda_factor", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
+_e("minmax.eg_factor", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
+_e("minmax.gda", lambda: dict(game=_game(), z0=np.zeros(4), eta=0.1, T=5), _NOT_A_GAME, z0="shaped", eta="pos",
+   T="steps")
+_e("minmax.extragradient", lambda: dict(game=_game(), z0=np.zeros(4), eta=0.1, T=5), _NOT_A_GAME, z0="shaped",
+   eta="pos", T="steps")
+_e("minmax.stochastic_extragradient", lambda: dict(key=_key(), game=_game(), z0=np.zeros(4), eta=0.1, T=5, chains=2),
+   _NOT_A_GAME, key="key", z0="shaped", eta="pos", T="steps", chains="count")
+_e("minmax.vr_extragradient", lambda: dict(key=_key(), game=_game(), z0=np.zeros(4), T=5, chains=2),
+   {**_NOT_A_GAME, "p": [0.0, -0.5, 1.5, math.nan, "a", 1j, True],
+    "tau": [0.0, -1.0, math.nan, math.inf, "a", 1j, True], "alpha": [-0.5, 1.5, math.nan, "a", 1j, True]},
+   key="key", z0="shaped", T="steps", chains="count")
+_e("minmax.seg_linear_maps", lambda: dict(game=_game(), eta=0.1), _NOT_A_GAME, eta="pos")
+_e("minmax.vr_eg_linear_maps", lambda: dict(game=_game(), tau=0.1, p=0.5, alpha=0.5), {**_NOT_A_GAME, "p": [0.0]},
+   tau="pos", p="unit", alpha="unit")
+_e("minmax.second_moment_curve", _seg_curve_args,
+   {"probs": [np.array([0.5, 0.6, -0.1]), np.array([0.2, 0.2, 0.2])], "u0": [np.zeros(5)]},
+   maps="shaped", probs="shaped", u0="shaped", zstar="shaped", T="steps")
+
+# ---------------------------------------------------------------- decentralized
+def _local_data():
+    from course_lib import decentralized
+
+    return decentralized.make_local_data(_key(6), 3, 4, 2)
+
+
+def _ring3():
+    from course_lib import decentralized
+
+    return decentralized.gossip_matrix("ring", 3)
+
+
+_NOT_DATA = {"data": [None, "a", 3, np.ones((3, 4, 2))]}
+# not symmetric; rows not summing to 1
+_NOT_GOSSIP = [np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5]]), np.eye(3) * 2.0]
+_e("decentralized.graph", lambda: dict(name="ring", m=4), {"m": [10**12]}, name="option", m="count")
+_e("decentralized.metropolis_weights", lambda: dict(g=__import__("networkx").cycle_graph(4)),
+   {"g": [None, "a", 3, np.eye(3)]})
+_e("decentralized.gossip_matrix", lambda: dict(name="ring", m=4), {"m": [10**12]}, name="option", m="count")
+_e("decentralized.second_eigenvalue", lambda: dict(W=_ring3()), {"W": _NOT_GOSSIP}, W="shaped")
+_e("decentralized.spectral_gap", lambda: dict(W=_ring3()), {"W": _NOT_GOSSIP}, W="shaped")
+_e("decentralized.make_local_data", lambda: dict(key=_key(), m=3, n0=4, d=2), key="key", m="count", n0="count",
+   d="count", heterogeneity="nonneg", noise="nonneg")
+_e("decentralized.optimum", lambda: dict(data=_local_data()), _NOT_DATA)
+_e("decentralized.dsgd", lambda: dict(key=_key(), data=_local_data(), W=_ring3(), eta=0.1, T=5),
+   {**_NOT_DATA, "X0": [np.full((3, 2), math.nan), np.zeros((3, 3)), np.zeros(2), "a", np.zeros((3, 2)) + 1j]},
+   key="key", W="shaped", eta="nonneg", T="steps")
+_e("decentralized.stationary_errors", lambda: dict(data=_local_data(), W=_ring3(), eta=0.1),
+   {**_NOT_DATA, "eta": [1e3]}, W="shaped", eta="pos")
+
+# ---------------------------------------------------------------- variance_reduction
+def _vr_run():
+    from course_lib import variance_reduction
+
+    return variance_reduction.sarah(_sproblem(), np.zeros(3), _key(7), step=0.1, n_records=3)
+
+
+_VR = dict(theta0="shaped", key="key", step="pos", n_records="steps", record_every="count", n_runs="count")
+_PERIOD = {"period": [0, -1, 2.5, math.nan, "a", True, 10**12]}
+_NOT_PROBLEM = {"problem": [None, "a", 3]}
+_e("variance_reduction.sarah",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=3, period=4, n_runs=2),
+   {**_PERIOD, **_NOT_PROBLEM}, **_VR)
+_e("variance_reduction.spider",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, radius=0.5, batch=2, period=3,
+                n_records=3, n_runs=2),
+   {**_NOT_PROBLEM, "radius": [0.0, -1.0, math.nan, "a", None, 1j, True], "batch": [13],
+    "restart_batch": [-1, 2.5, "a", True, 10**12]},
+   batch="count", period="count", **_VR)
+_e("variance_reduction.storm",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, momentum=0.5, n_records=3, n_runs=2),
+   {**_NOT_PROBLEM, "restart_batch": [-1, 2.5, "a", True, 10**12]}, momentum="unit", offset="pos", batch="count",
+   **_VR)
+_e("variance_reduction.svrg",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=3, period=4, n_runs=2),
+   {**_PERIOD, **_NOT_PROBLEM}, batch="count", **_VR)
+_e("variance_reduction.sgd",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), step=0.1, n_records=3, n_runs=2),
+   _NOT_PROBLEM, power="nonneg", offset="pos", **_VR)
+_e("variance_reduction.grad_norm_curve", lambda: dict(problem=_sproblem(), run=_vr_run()),
+   {**_NOT_PROBLEM, "run": [None, "a", np.ones((2, 3))]})
+_e("variance_reduction.evals_to_eps", lambda: dict(curve=0.5 ** np.arange(5.0), evals=np.arange(5.0), eps=0.1),
+   curve="array", evals="shaped", eps="pos")
+_e("variance_reduction.complexity", lambda: dict(method="sarah", n=10, eps=0.1), method="option", n="count",
+   eps="pos")
+_e("variance_reduction.compare",
+   lambda: dict(problem=_sproblem(), theta0=np.zeros(3), key=_key(), eps=[10.0], budget=200, n_runs=1, n_points=5),
+   {**_NOT_PROBLEM, "params": ["a", {"nope": {}}, {"sgd": 3}, {"sgd": {"nope": 1.0}}]},
+   theta0="shaped", key="key", eps="pos", budget="steps", n_runs="count", n_points="count")
 
 REGISTRY: dict[str, Entry] = R
 
@@ -523,15 +672,6 @@ PENDING: list[str] = [
     "chapters.two_layer.draw_rich_vs_lazy",
     "chapters.two_layer.draw_width_rate",
     "chapters.two_layer.width_rate",
-    "decentralized.dsgd",
-    "decentralized.gossip_matrix",
-    "decentralized.graph",
-    "decentralized.make_local_data",
-    "decentralized.metropolis_weights",
-    "decentralized.optimum",
-    "decentralized.second_eigenvalue",
-    "decentralized.spectral_gap",
-    "decentralized.stationary_errors",
     "divergence.check",
     "divergence.report",
     "energy.convergence_energy",
@@ -578,19 +718,6 @@ PENDING: list[str] = [
     "langevin.free_energy",
     "langevin.mean_field_langevin",
     "langevin.stein_sides",
-    "minmax.eg_factor",
-    "minmax.extragradient",
-    "minmax.gda",
-    "minmax.gda_factor",
-    "minmax.lipschitz_mean_square",
-    "minmax.make_game",
-    "minmax.operator_matrix",
-    "minmax.saddle_point",
-    "minmax.second_moment_curve",
-    "minmax.seg_linear_maps",
-    "minmax.stochastic_extragradient",
-    "minmax.vr_eg_linear_maps",
-    "minmax.vr_extragradient",
     "networks.apply_mlp",
     "networks.augmentation_study",
     "networks.batch_dependence",
@@ -633,12 +760,7 @@ PENDING: list[str] = [
     "ode.quadratic_sgd_moments",
     "ode.tracking_error",
     "ode.window_errors",
-    "optimizers.add_decayed_weights",
     "optimizers.apply_updates",
-    "optimizers.chain",
-    "optimizers.clip_by_global_norm",
-    "optimizers.lbfgs",
-    "optimizers.lbfgs_run",
     "optimizers.rotated_quadratic",
     "optimizers.with_l2",
     "plotting.alt_text",
@@ -675,15 +797,6 @@ PENDING: list[str] = [
     "two_layer.rate_vs_width",
     "two_layer.relu",
     "two_layer.teacher_alignment",
-    "variance_reduction.compare",
-    "variance_reduction.complexity",
-    "variance_reduction.evals_to_eps",
-    "variance_reduction.grad_norm_curve",
-    "variance_reduction.sarah",
-    "variance_reduction.sgd",
-    "variance_reduction.spider",
-    "variance_reduction.storm",
-    "variance_reduction.svrg",
     "widgets.InteractiveFigure",
     "widgets.Slider",
     "widgets.figure_to_png",

@@ -86,7 +86,7 @@ def test_valid_call(name):
     entry = reg.REGISTRY[name]
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # a valid call must not diverge or overflow
-        out = reg.resolve(name)(**entry.make())
+        out = reg.call(name, entry.make())
     if name in reg.INF_MEANS_NO_EDGE:  # +inf is a cost (no transition); NaN is still a failure
         out = _no_inf(out)
     assert _finite(out), f"{name} returned NaN/inf on valid input"
@@ -103,7 +103,7 @@ def _bad_test(name):
         kwargs = entry.make()
         kwargs[arg] = reg.materialize(value, kwargs.get(arg))
         with pytest.raises((ValueError, TypeError)) as info:
-            reg.resolve(name)(**kwargs)
+            reg.call(name, kwargs)
         msg = str(info.value).replace("`", "").replace("'", "")
         assert arg in msg, f"{name}({arg}={value!r}) raised an error that does not name {arg!r}: {info.value}"
 

@@ -105,7 +105,7 @@ def run_one(name: str, index: int) -> tuple[str, str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            out = fn(**kwargs)
+            out = reg.call(name, kwargs) if hasattr(reg, "call") else fn(**kwargs)  # older registries: keywords only
         except Exception as exc:  # noqa: BLE001 -- classifying every failure is the point
             from course_lib.divergence import DivergenceError
 
