@@ -86,9 +86,14 @@ def test_public_tests_hold_no_hidden_tests_and_zip_holds_all(ex):
     with zipfile.ZipFile(ex.autograder) as zf:
         names = set(zf.namelist())
         hidden = "\n".join(zf.read(f"tests/{q}.py").decode() for q in ex.max)
+        own = sum(i.compress_size for i in zf.infolist() if not i.filename.startswith("files/"))
     assert {f"tests/{q}.py" for q in ex.max} <= names and "otter_config.json" in names
     assert hidden.count("hidden=True") >= ex.hidden_min
-    assert ex.autograder.stat().st_size < 50_000
+    assert own < 50_000  # besides the course_lib sources it ships (files/course_lib/, checked below)
+    shipped = {n for n in names if n.startswith("files/")}
+    package = {f"files/course_lib/{p.relative_to(ROOT / 'course_lib').as_posix()}"
+               for p in (ROOT / "course_lib").rglob("*.py") if "__pycache__" not in p.parts}
+    assert shipped == package
 
 
 @each

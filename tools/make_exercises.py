@@ -8,7 +8,12 @@ master and writes, for each ``<name>``:
   ``grader.check("qN")`` cells for self-checks);
 * ``exercises/tests/<name>/qN.py`` -- the public tests those self-checks run;
 * ``exercises/autograder/<name>-autograder.zip`` -- public *and* hidden tests,
-  for ``otter run`` / ``python -m course_lib.grading``;
+  for ``otter run`` / ``python -m course_lib.grading``; self-contained for otter's
+  one-container-per-submission grading (Gradescope, ``otter grade``): its
+  ``environment.yml`` pins Python and every package ``course_lib`` and otter need
+  (the versions of ``pyproject.toml`` and ``constraints.txt``), and it ships the
+  ``course_lib`` sources as support files (``files/course_lib/``, which otter
+  copies next to the submission before running it);
 * ``solutions/<name>.ipynb`` -- the solved notebook for the book, every solution
   cell tagged ``hide-input`` (shown folded).
 
@@ -31,15 +36,22 @@ import argparse
 import contextlib
 import copy
 import filecmp
+import importlib.metadata
 import io
 import logging
+import re
 import shutil
 import sys
 import tempfile
+import tomllib
 import zipfile
 from pathlib import Path
 
 import nbformat
+import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = Path("exercises") / "source"
@@ -47,6 +59,99 @@ ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed timestamp of every zip entry
 
 OTTER_TAGS = {"otter_answer_cell", "otter_assign_solution_cell"}
 EXERCISE_ONLY, SOLUTION_ONLY = "exercise-only", "solution-only"
+
+
+def _constraints(root: Path = ROOT) -> dict[str, tuple[str, str]]:
+    """``constraints.txt`` as ``{canonical name: (name as written, version)}``."""
+    pins = {}
+    for line in (root / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = (name.strip(), version.strip())
+    return pins
+
+
+def _marker_holds(marker: Marker | None, extras: set[str]) -> bool:
+    if marker is None:
+        return True
+    return any(marker.evaluate({"extra": e}) for e in (extras or {""}))
+
+
+def grading_requirements(root: Path = ROOT) -> list[str]:
+    """The pip requirements of the autograder zips: ``course_lib``'s runtime closure, pinned.
+
+    Starts from the runtime ``dependencies`` of ``pyproject.toml`` (exact pins)
+    and otter's own grading extras (``otter-grader[grading,plugins]``, which
+    ``otter generate`` always puts first in the zip's ``environment.yml``),
+    follows their requirements through the installed packages' metadata
+    (markers evaluated for this interpreter: Linux, Python 3.11, like the
+    grading image), and pins every package found in ``constraints.txt`` at its
+    version there.  otter-grader itself is left out (otter adds it).  Sorted
+    ``name==version`` lines.  Raises ``ValueError`` if a runtime dependency of
+    ``pyproject.toml`` disagrees with ``constraints.txt``.
+    """
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pins = _constraints(root)
+    todo = [Requirement(d) for d in project["dependencies"]] + [Requirement("otter-grader[grading,plugins]")]
+    for req in todo[:-1]:
+        pinned = pins.get(canonicalize_name(req.name))
+        if pinned is None or str(req.specifier) != f"=={pinned[1]}":
+            raise ValueError(f"pyproject.toml pins {req} but constraints.txt has {pinned}")
+    seen: dict[str, set[str]] = {}
+    while todo:
+        req = todo.pop()
+        key = canonicalize_name(req.name)
+        extras = set(req.extras)
+        if key in seen and extras <= seen[key]:
+            continue
+        seen[key] = seen.get(key, set()) | extras
+        try:
+            requires = importlib.metadata.requires(req.name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here (e.g. otter's optional Google Sheets plugin): left to pip
+        for line in requires:
+            child = Requirement(line)
+            if _marker_holds(child.marker, seen[key]):
+                todo.append(child)
+    return sorted(f"{pins[k][0]}=={pins[k][1]}" for k in seen if k in pins and k != "otter-grader")
+
+
+def _python_version(root: Path = ROOT) -> str:
+    """The Python version of ``pyproject.toml`` (``requires-python = ">=3.11,<3.12"`` -> ``"3.11"``)."""
+    spec = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    match = re.search(r">=\s*(\d+\.\d+)", spec)
+    if match is None:
+        raise ValueError(f"requires-python must state a lower bound, got {spec!r}")
+    return match.group(1)
+
+
+def _configure(master_nb, root: Path = ROOT) -> None:
+    """In place: add the self-contained grading settings to the master's ``# ASSIGNMENT CONFIG`` cell.
+
+    ``python_version`` and ``requirements`` go into the zip's ``environment.yml``;
+    ``autograder_files: [course_lib]`` puts the package under ``files/`` in the
+    zip only (not in the student folder).  Settings already in the cell are kept.
+    """
+    cell = master_nb.cells[0]
+    if cell.cell_type != "raw" or not cell.source.startswith("# ASSIGNMENT CONFIG"):
+        raise ValueError("the master's first cell must be the raw '# ASSIGNMENT CONFIG' cell")
+    config = yaml.safe_load(cell.source) or {}
+    config.setdefault("python_version", _python_version(root))
+    config["requirements"] = [*config.get("requirements", []), *grading_requirements(root)]
+    config["autograder_files"] = [*config.get("autograder_files", []), "course_lib"]
+    cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)
+
+
+def _copy_package(dst: Path) -> None:
+    """Copy ``course_lib``'s sources (``*.py`` files only, no caches) to ``dst``."""
+    src = ROOT / "course_lib"
+    for path in sorted(src.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        target = dst / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
 
 
 def outputs(name: str) -> list[Path]:
@@ -148,7 +253,10 @@ def generate(master: Path, out_root: Path, run_tests: bool = True, quiet: bool =
     name = master.stem
     with tempfile.TemporaryDirectory(prefix="make-exercises-") as tmp:
         work = Path(tmp)
-        shutil.copyfile(master, work / master.name)
+        master_nb = nbformat.read(master, as_version=4)
+        _configure(master_nb)
+        nbformat.write(master_nb, work / master.name)
+        _copy_package(work / "course_lib")
         result = work / "dist"
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
