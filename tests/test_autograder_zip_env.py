@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -35,7 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NAME = "two_pillars"
 ZIP = ROOT / "exercises" / "autograder" / f"{NAME}-autograder.zip"
 
-pytestmark = pytest.mark.slow
 
 
 def _run(cmd: list[str], cwd: Path, timeout: float, check: bool = True) -> subprocess.CompletedProcess:
@@ -48,14 +49,19 @@ def _run(cmd: list[str], cwd: Path, timeout: float, check: bool = True) -> subpr
     return proc
 
 
-def _zip_environment() -> tuple[str, list[str]]:
+def _zip_environment(path: Path = ZIP) -> tuple[str, list[str]]:
     """The Python version and the pip requirements of the zip's ``environment.yml``."""
-    with zipfile.ZipFile(ZIP) as zf:
+    with zipfile.ZipFile(path) as zf:
         env = yaml.safe_load(zf.read("environment.yml"))
     deps = env["dependencies"]
     (python,) = [d.split("=", 1)[1] for d in deps if isinstance(d, str) and d.startswith("python=")]
     (pip,) = [d["pip"] for d in deps if isinstance(d, dict)]
     return python, pip
+
+
+def _norm(name: str) -> str:
+    """A package name in pip's normal form (``ml_dtypes`` -> ``ml-dtypes``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _score(results: Path) -> tuple[float, float]:
@@ -67,6 +73,27 @@ def _score(results: Path) -> tuple[float, float]:
     return sum(t["score"] for t in scored), sum(t["max_score"] for t in scored)
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "exercises" / "autograder").glob("*-autograder.zip")), ids=lambda p: p.stem)
+def test_every_zip_pins_the_repository_versions_and_ships_course_lib(path):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lock = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#"))
+    lock = {_norm(k): v for k, v in lock.items()}
+    python, requirements = _zip_environment(path)
+    assert project["requires-python"].startswith(f">={python},")
+    pins = {_norm(re.sub(r"\[.*\]", "", r.split("==")[0])): r.split("==")[1] for r in requirements}
+    assert len(pins) == len(requirements) and all("==" in r for r in requirements)
+    for dep in project["dependencies"]:  # every runtime dependency, at the version of pyproject.toml
+        name, version = dep.split("==")
+        assert pins[_norm(name)] == version, dep
+    assert pins["scipy"] == lock["scipy"]  # and what they pull in, at the version of constraints.txt
+    assert {k: v for k, v in pins.items() if lock.get(k) != v} == {}
+    with zipfile.ZipFile(path) as zf:
+        shipped = zf.read("files/course_lib/__init__.py")
+    assert shipped == (ROOT / "course_lib" / "__init__.py").read_bytes()
+
+
+@pytest.mark.slow
 def test_zip_environment_alone_grades_a_solution_and_a_blank_notebook(tmp_path):
     python_version, requirements = _zip_environment()
     assert python_version == f"{sys.version_info.major}.{sys.version_info.minor}", (

@@ -72,10 +72,17 @@ def _constraints(root: Path = ROOT) -> dict[str, tuple[str, str]]:
     return pins
 
 
-def _marker_holds(marker: Marker | None, extras: set[str]) -> bool:
+# The grading image (Gradescope, otter's Docker grading): Linux on x86-64, CPython.
+GRADING_PLATFORM = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+                    "platform_machine": "x86_64", "implementation_name": "cpython",
+                    "platform_python_implementation": "CPython"}
+
+
+def _marker_holds(marker: Marker | None, extras: set[str], python: str) -> bool:
     if marker is None:
         return True
-    return any(marker.evaluate({"extra": e}) for e in (extras or {""}))
+    env = {**GRADING_PLATFORM, "python_version": python, "python_full_version": f"{python}.0"}
+    return any(marker.evaluate({**env, "extra": e}) for e in (extras or {""}))
 
 
 def grading_requirements(root: Path = ROOT) -> list[str]:
@@ -85,8 +92,8 @@ def grading_requirements(root: Path = ROOT) -> list[str]:
     and otter's own grading extras (``otter-grader[grading,plugins]``, which
     ``otter generate`` always puts first in the zip's ``environment.yml``),
     follows their requirements through the installed packages' metadata
-    (markers evaluated for this interpreter: Linux, Python 3.11, like the
-    grading image), and pins every package found in ``constraints.txt`` at its
+    (markers evaluated for the grading image: Linux x86-64 with the Python of
+    ``pyproject.toml``), and pins every package found in ``constraints.txt`` at its
     version there.  otter-grader itself is left out (otter adds it).  Sorted
     ``name==version`` lines.  Raises ``ValueError`` if a runtime dependency of
     ``pyproject.toml`` disagrees with ``constraints.txt``.
@@ -98,6 +105,7 @@ def grading_requirements(root: Path = ROOT) -> list[str]:
         pinned = pins.get(canonicalize_name(req.name))
         if pinned is None or str(req.specifier) != f"=={pinned[1]}":
             raise ValueError(f"pyproject.toml pins {req} but constraints.txt has {pinned}")
+    python = _python_version(root)
     seen: dict[str, set[str]] = {}
     while todo:
         req = todo.pop()
@@ -112,7 +120,7 @@ def grading_requirements(root: Path = ROOT) -> list[str]:
             continue  # not installed here (e.g. otter's optional Google Sheets plugin): left to pip
         for line in requires:
             child = Requirement(line)
-            if _marker_holds(child.marker, seen[key]):
+            if _marker_holds(child.marker, seen[key], python):
                 todo.append(child)
     return sorted(f"{pins[k][0]}=={pins[k][1]}" for k in seen if k in pins and k != "otter-grader")
 
