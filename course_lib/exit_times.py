@@ -17,8 +17,9 @@ What is here
   alternation of minima and saddles), :func:`three_humps_graph`;
   the bound with the number of bad minima, :func:`bad_minima_bound`;
 * hitting-time experiments over a grid of step sizes,
-  :func:`hitting_time_sweep` (on :func:`course_lib.simulate.hitting_times`,
-  which drops finished chains from the work), the censored mean
+  :func:`hitting_time_sweep` (all step sizes in one batch of fixed size that
+  finished chains leave and waiting ones enter, on the engine of
+  :func:`course_lib.simulate.hitting_times`), the censored mean
   :func:`mean_hitting_time`, and the regression of :math:`\log(\eta\,\mathbb E\tau)`
   on :math:`1/\eta`, :func:`fit_rate`;
 * noise beyond Gaussian: fractional Gaussian noise (:func:`fractional_noise`,
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
@@ -193,9 +193,11 @@ class HittingSweep(NamedTuple):
     hitting times in steps, ``-1`` when the chain had not hit after
     ``max_steps[j]`` steps (censored) or diverged; ``max_steps``: ``(k,)`` the
     truncation of each run; ``n_diverged``: ``(k,)``; ``work``: ``(k,)``
-    chain-steps computed (padding included); ``useful``: ``(k,)`` chain-steps of
+    chain-steps computed (padding included), each chunk's cost shared among the
+    chains that were in the batch; ``useful``: ``(k,)`` chain-steps of
     chains that had not yet hit (:math:`\sum_i \min(\tau_i, T_{\max})`);
-    ``seconds``: ``(k,)`` wall time of each run.
+    ``seconds``: ``(k,)`` the wall time of the sweep shared in proportion to ``work``
+    (the step sizes run together).
     """
 
     steps: np.ndarray
@@ -365,25 +367,28 @@ def fractional_noise(key: jax.Array, hurst: float, n_steps: int, shape: tuple[in
         raise ValueError(f"circulant embedding failed for hurst={hurst!r} (negative eigenvalue)")
     scale = np.sqrt(np.maximum(lam, 0.0) / c.size)
     m = int(np.prod(shape)) if shape else 1
-    A, Bm = (np.asarray(z, np.float64) for z in _two_normals(key, (c.size, m)))
+    Z = _normals(key, 2 * c.size * m).reshape(2, c.size, m)
+    W = np.empty((c.size, m), np.complex64)
+    W.real = scale.astype(np.float32)[:, None] * Z[0]
+    W.imag = scale.astype(np.float32)[:, None] * Z[1]
     # the FFT in NumPy: the same sum, and no compiled program per length and Hurst index
-    W = np.fft.fft(scale[:, None] * (A + 1j * Bm), axis=0)
-    return jnp.asarray(W[:n_steps].real.astype(np.float32).reshape((n_steps,) + shape))
+    W = np.fft.fft(W, axis=0)
+    return jnp.asarray(np.ascontiguousarray(W[:n_steps].real).reshape((n_steps,) + shape))
 
 
-@partial(jax.jit, static_argnames=("shape",))
-def _two_normals(key: jax.Array, shape: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
-    """Standard normal arrays ``A, B`` of ``shape`` from the two halves of ``split(key)`` (one compiled program)."""
-    k1, k2 = jax.random.split(key)
-    return jax.random.normal(k1, shape), jax.random.normal(k2, shape)
+_BLOCK = 1 << 18
+"""Normal draws are made in blocks of this many numbers: one compiled program for every size and law."""
 
 
-@partial(jax.jit, static_argnames=("df", "shape"))
-def _student_draws(key: jax.Array, df: int, shape: tuple[int, ...]) -> jax.Array:
-    r""":math:`Z_0/\sqrt{(Z_1^2+\dots+Z_\nu^2)/\nu}\cdot\sqrt{(\nu-2)/\nu}` for an integer :math:`\nu`, in one program."""
-    Z = jax.random.normal(key, (df + 1,) + shape)
-    T = Z[0] / jnp.sqrt(jnp.mean(Z[1:] ** 2, axis=0))
-    return (T * math.sqrt((df - 2.0) / df)).astype(jnp.float32)
+def _normals(key: jax.Array, count: int) -> np.ndarray:
+    """``count`` i.i.d. standard normal float32 numbers: block ``i`` from ``fold_in(key, i)``.
+
+    One compiled program of fixed shape ``(_BLOCK,)`` serves every length, Hurst
+    index and number of degrees of freedom, instead of one program per shape.
+    """
+    blocks = [np.asarray(jax.random.normal(jax.random.fold_in(key, i), (_BLOCK,)))
+              for i in range(-(-int(count) // _BLOCK))]
+    return np.concatenate(blocks)[:count]
 
 
 def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...]) -> jax.Array:
@@ -403,7 +408,10 @@ def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...
                       size=float(np.prod(shape)), record_bytes=4.0 * n_steps * float(np.prod(shape)))
     nu = float(df)
     if nu.is_integer() and nu <= 10:
-        return _student_draws(key, int(nu), (n_steps,) + shape)
+        size = n_steps * int(np.prod(shape))
+        Z = _normals(key, (int(nu) + 1) * size).reshape(int(nu) + 1, size)
+        T = Z[0] / np.sqrt(np.mean(Z[1:] ** 2, axis=0))
+        return jnp.asarray((T * math.sqrt((nu - 2.0) / nu)).astype(np.float32).reshape((n_steps,) + shape))
     T = jax.random.t(key, nu, (n_steps,) + shape)
     return (T * math.sqrt((float(df) - 2.0) / float(df))).astype(jnp.float32)
 
