@@ -247,22 +247,19 @@ def hitting_time_sweep(
     import time
 
     from . import simulate
-    from .noise import NoiseModel
 
     S = np.asarray(steps, dtype=float)
     if S.ndim != 1 or S.size < 1 or not np.all(np.isfinite(S)) or (S <= 0).any():
         raise ValueError(f"steps must be a non-empty 1-D array of positive step sizes, got {steps!r}")
     _checks.positive("max_time", max_time)
-    x0 = _checks.finite_array("x0", x0, ndim=2)
-    _checks.is_callable("objective", objective)
-    if not isinstance(noise, NoiseModel) or noise.kind == "given":
-        raise ValueError(f"noise must be a random course_lib.noise.NoiseModel (not noise.given), got {noise!r}")
+    maxs = np.array([int(math.ceil(float(max_time) / eta)) for eta in S])
+    # the checks of hitting_times for the longest run (work budget: that of one step size, as before)
+    x0, _ = simulate._validate(noise, x0, float(S.min()), 0.0, int(maxs.max()), objective, "max_steps", key=key)
+    if noise.kind == "given":
+        raise ValueError("noise must be a random course_lib.noise.NoiseModel, not noise.given (chains are reordered)")
     centers = _checks.finite_array("centers", centers, ndim=2, last=x0.shape[1])
     _checks.positive("delta", delta)
     n, d = x0.shape
-    maxs = np.array([int(math.ceil(float(max_time) / eta)) for eta in S])
-    for m in maxs:  # the budget of one step size, as for one call of hitting_times
-        _checks.work_size(f"max_steps={m} with {n} chains in dimension {d}", steps=m, size=n * d)
     t0 = time.perf_counter()
     r = simulate._hitting_pool(key, objective, noise, np.tile(np.asarray(x0, np.float32), (S.size, 1)),
                                np.repeat(S, n), np.repeat(maxs, n), centers=centers, delta=float(delta))
