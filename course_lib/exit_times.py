@@ -17,8 +17,9 @@ What is here
   alternation of minima and saddles), :func:`three_humps_graph`;
   the bound with the number of bad minima, :func:`bad_minima_bound`;
 * hitting-time experiments over a grid of step sizes,
-  :func:`hitting_time_sweep` (on :func:`course_lib.simulate.hitting_times`,
-  which drops finished chains from the work), the censored mean
+  :func:`hitting_time_sweep` (all step sizes in one batch of fixed size that
+  finished chains leave and waiting ones enter, on the engine of
+  :func:`course_lib.simulate.hitting_times`), the censored mean
   :func:`mean_hitting_time`, and the regression of :math:`\log(\eta\,\mathbb E\tau)`
   on :math:`1/\eta`, :func:`fit_rate`;
 * noise beyond Gaussian: fractional Gaussian noise (:func:`fractional_noise`,
@@ -192,9 +193,11 @@ class HittingSweep(NamedTuple):
     hitting times in steps, ``-1`` when the chain had not hit after
     ``max_steps[j]`` steps (censored) or diverged; ``max_steps``: ``(k,)`` the
     truncation of each run; ``n_diverged``: ``(k,)``; ``work``: ``(k,)``
-    chain-steps computed (padding included); ``useful``: ``(k,)`` chain-steps of
+    chain-steps computed (padding included), each chunk's cost shared among the
+    chains that were in the batch; ``useful``: ``(k,)`` chain-steps of
     chains that had not yet hit (:math:`\sum_i \min(\tau_i, T_{\max})`);
-    ``seconds``: ``(k,)`` wall time of each run.
+    ``seconds``: ``(k,)`` the wall time of the sweep shared in proportion to ``work``
+    (the step sizes run together).
     """
 
     steps: np.ndarray
@@ -227,13 +230,18 @@ def hitting_time_sweep(
 ) -> HittingSweep:
     r"""Hitting times of ``argmin`` for every step size of ``steps``.
 
-    For each :math:`\eta` in ``steps`` (key ``fold_in(key, j)``), runs
-    :func:`course_lib.simulate.hitting_times` from ``x0`` (``(n, d)``) with the
-    target balls of radius ``delta`` around ``centers`` (``(k, d)``), truncated
-    at ``max_steps = ceil(max_time / eta)`` steps, i.e. at the same time
-    ``max_time`` of the gradient flow (time = number of steps :math:`\times\,\eta`).
-    The step is a traced argument: one compilation per batch size, not per
-    :math:`\eta`.  Diverged chains are counted in ``n_diverged`` (and warned about).
+    For each :math:`\eta` in ``steps``, the chains start at ``x0`` (``(n, d)``)
+    and stop in the target balls of radius ``delta`` around ``centers``
+    (``(k, d)``), truncated at ``max_steps = ceil(max_time / eta)`` steps, i.e.
+    at the same time ``max_time`` of the gradient flow (time = number of steps
+    :math:`\times\,\eta`).  The chains of all step sizes run together, each with
+    its own step (a traced argument), in one batch shape that the finished
+    chains leave and the waiting ones enter (the engine of
+    :func:`course_lib.simulate.hitting_times`, whose law each chain follows):
+    one compiled program per objective and noise kind, whatever the step sizes
+    and their number.  Diverged chains are counted in ``n_diverged`` (and warned
+    about).  ``work`` shares each chunk's cost among the chains in it;
+    ``seconds`` shares the wall time of the sweep in proportion to ``work``.
     """
     _checks.prng_key("key", key, batched=True)
     import time
@@ -244,25 +252,27 @@ def hitting_time_sweep(
     if S.ndim != 1 or S.size < 1 or not np.all(np.isfinite(S)) or (S <= 0).any():
         raise ValueError(f"steps must be a non-empty 1-D array of positive step sizes, got {steps!r}")
     _checks.positive("max_time", max_time)
-    x0 = _checks.finite_array("x0", x0, ndim=2)
-    times, maxs, ndiv, work, useful, secs = [], [], [], [], [], []
-    for j, eta in enumerate(S):
-        m = int(math.ceil(float(max_time) / eta))
-        t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", simulate.DivergenceWarning)
-            r = simulate.hitting_times(jax.random.fold_in(key, j), objective, noise, x0, float(eta),
-                                       centers=centers, delta=delta, max_steps=m, progress=False)
-        secs.append(time.perf_counter() - t0)
-        for w in caught:
-            warnings.warn(f"step {eta:g}: {w.message}", simulate.DivergenceWarning, stacklevel=2)
-        times.append(np.where(r.hit, r.times, -1))
-        maxs.append(m)
-        ndiv.append(int(r.diverged.sum()))
-        work.append(int(r.work))
-        useful.append(int(np.where(r.hit, r.times, np.where(r.diverged, 0, m)).sum()))
-    return HittingSweep(S, np.array(times, dtype=np.int64), np.array(maxs), np.array(ndiv), np.array(work),
-                        np.array(useful), np.array(secs))
+    maxs = np.array([int(math.ceil(float(max_time) / eta)) for eta in S])
+    # the checks of hitting_times for the longest run (work budget: that of one step size, as before)
+    x0, _ = simulate._validate(noise, x0, float(S.min()), 0.0, int(maxs.max()), objective, "max_steps", key=key)
+    if noise.kind == "given":
+        raise ValueError("noise must be a random course_lib.noise.NoiseModel, not noise.given (chains are reordered)")
+    centers = _checks.finite_array("centers", centers, ndim=2, last=x0.shape[1])
+    _checks.positive("delta", delta)
+    n, d = x0.shape
+    t0 = time.perf_counter()
+    r = simulate._hitting_pool(key, objective, noise, np.tile(np.asarray(x0, np.float32), (S.size, 1)),
+                               np.repeat(S, n), np.repeat(maxs, n), centers=centers, delta=float(delta))
+    secs = time.perf_counter() - t0
+    times = r.times.reshape(S.size, n)
+    diverged = (r.div_at >= 0).reshape(S.size, n)
+    for eta, dv, at in zip(S, diverged, r.div_at.reshape(S.size, n)):
+        if dv.any():
+            warnings.warn(f"step {eta:g}: {int(dv.sum())} of {n} SGD chains diverged (first at step {int(at[dv].min())}); "
+                          "they count as not hit", simulate.DivergenceWarning, stacklevel=2)
+    work = r.work.reshape(S.size, n).sum(1)
+    return HittingSweep(S, times.astype(np.int64), maxs, diverged.sum(1), np.rint(work).astype(np.int64),
+                        r.useful.reshape(S.size, n).sum(1), secs * work / max(work.sum(), 1.0))
 
 
 def mean_hitting_time(times: Any, max_steps: int) -> float:
@@ -352,13 +362,30 @@ def fractional_noise(key: jax.Array, hurst: float, n_steps: int, shape: tuple[in
     lam = np.fft.fft(c).real
     if lam.min() < -1e-8 * lam.max():
         raise ValueError(f"circulant embedding failed for hurst={hurst!r} (negative eigenvalue)")
-    scale = jnp.asarray(np.sqrt(np.maximum(lam, 0.0) / c.size), jnp.float32)
+    scale = np.sqrt(np.maximum(lam, 0.0) / c.size)
     m = int(np.prod(shape)) if shape else 1
-    k1, k2 = jax.random.split(key)
-    A = jax.random.normal(k1, (c.size, m))
-    Bm = jax.random.normal(k2, (c.size, m))
-    W = jnp.fft.fft(scale[:, None] * (A + 1j * Bm), axis=0)
-    return jnp.real(W[:n_steps]).astype(jnp.float32).reshape((n_steps,) + shape)
+    Z = _normals(key, 2 * c.size * m).reshape(2, c.size, m)
+    W = np.empty((c.size, m), np.complex64)
+    W.real = scale.astype(np.float32)[:, None] * Z[0]
+    W.imag = scale.astype(np.float32)[:, None] * Z[1]
+    # the FFT in NumPy: the same sum, and no compiled program per length and Hurst index
+    W = np.fft.fft(W, axis=0)
+    return jnp.asarray(np.ascontiguousarray(W[:n_steps].real).reshape((n_steps,) + shape))
+
+
+_BLOCK = 1 << 18
+"""Normal draws are made in blocks of this many numbers: one compiled program for every size and law."""
+
+
+def _normals(key: jax.Array, count: int) -> np.ndarray:
+    """``count`` i.i.d. standard normal float32 numbers: block ``i`` from ``fold_in(key, i)``.
+
+    One compiled program of fixed shape ``(_BLOCK,)`` serves every length, Hurst
+    index and number of degrees of freedom, instead of one program per shape.
+    """
+    blocks = [np.asarray(jax.random.normal(jax.random.fold_in(key, i), (_BLOCK,)))
+              for i in range(-(-int(count) // _BLOCK))]
+    return np.concatenate(blocks)[:count]
 
 
 def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...]) -> jax.Array:
@@ -378,10 +405,11 @@ def student_noise(key: jax.Array, df: float, n_steps: int, shape: tuple[int, ...
                       size=float(np.prod(shape)), record_bytes=4.0 * n_steps * float(np.prod(shape)))
     nu = float(df)
     if nu.is_integer() and nu <= 10:
-        Z = jax.random.normal(key, (int(nu) + 1, n_steps) + shape)
-        T = Z[0] / jnp.sqrt(jnp.mean(Z[1:] ** 2, axis=0))
-    else:
-        T = jax.random.t(key, nu, (n_steps,) + shape)
+        size = n_steps * int(np.prod(shape))
+        Z = _normals(key, (int(nu) + 1) * size).reshape(int(nu) + 1, size)
+        T = Z[0] / np.sqrt(np.mean(Z[1:] ** 2, axis=0))
+        return jnp.asarray((T * math.sqrt((nu - 2.0) / nu)).astype(np.float32).reshape((n_steps,) + shape))
+    T = jax.random.t(key, nu, (n_steps,) + shape)
     return (T * math.sqrt((float(df) - 2.0) / float(df))).astype(jnp.float32)
 
 
@@ -453,10 +481,14 @@ class BasinExits(NamedTuple):
 
 def basin_exits(xs: Any) -> BasinExits:
     r"""Where chains started in the middle basin of the three humps went: from iterates ``(T, n, 2)``."""
-    xs = jnp.asarray(xs)
+    xs = np.asarray(xs)
     if xs.ndim != 3 or xs.shape[-1] != 2:
         raise ValueError(f"xs must have shape (T, n, 2), got {tuple(xs.shape)}")
-    b = np.asarray(three_humps_basin(xs))
+    from . import landscapes as L
+
+    a, c = L.THREE_HUMPS_SADDLES[:, 0]
+    x1 = np.asarray(xs[..., 0])
+    b = (x1 > a).astype(np.int32) + (x1 > c).astype(np.int32)  # three_humps_basin, in NumPy (nothing to compile)
     left = b != 1
     ever = left.any(axis=0)
     t_exit = np.where(ever, left.argmax(axis=0), -1)

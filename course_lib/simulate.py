@@ -411,6 +411,40 @@ def _hit_chunk(f_static, f_dyn, noise, key, X, t0, active, times, div_at, step, 
     return XT.T, active, times, div_at
 
 
+@partial(jax.jit, static_argnames=("f_static", "sharding"))
+def _pool_chunk(f_static, f_dyn, noise, key, c, X, tc, active, step, decay, radius, centers, delta, sharding=None):
+    """``CHUNK`` steps of a pool of chains at different stages (:func:`_hitting_pool`).
+
+    ``X``: ``(n, d)``; ``tc``: ``(n,)`` int32, the steps each chain has already
+    taken; ``step``: ``(n,)`` the step size of each chain (traced: one compiled
+    program per pool size, objective and noise kind, whatever the step sizes).
+    The draws of chunk ``c`` come from ``fold_in(key, c)``, step ``k`` of the
+    chunk from ``fold_in(fold_in(key, c), k)``, so every (chunk, slot, step) has
+    its own numbers.  Returns the state, ``active``, and the hitting and
+    divergence steps (counted from each chain's own start, ``-1`` if none).
+    """
+    objective = f_static if f_static is not None else f_dyn
+    key = jax.random.fold_in(key, c)
+    eta = step[None, :]  # a schedule of length 1 whose entry is a row: one step size per chain (``_eta``)
+    n = X.shape[0]
+
+    def body(carry, k):
+        XT, active, times, div_at, D = carry
+        t = tc + k
+        D_next = _draws(noise, key, k + 1, XT, sharding)
+        Xn, still, div_at = _advance(objective, D, XT, t, active, div_at, eta, decay, noise, radius, sharding)
+        XT = jnp.where(active[None, :], Xn, XT)
+        d2 = jnp.sum((XT[None, :, :] - centers[:, :, None]) ** 2, axis=1)
+        hit_now = still & (jnp.min(d2, axis=0) <= delta * delta)
+        times = jnp.where(hit_now, t + 1, times)
+        return (XT, still & ~hit_now, times, div_at, D_next), None
+
+    none = jnp.full(n, -1, jnp.int32)
+    init = (X.T, active, none, none, _draws(noise, key, 0, X.T, sharding))
+    (XT, active, times, div_at, _), _ = jax.lax.scan(body, init, jnp.arange(CHUNK))
+    return XT.T, active, times, div_at
+
+
 # ---------------------------------------------------------------------------
 # public simulators
 # ---------------------------------------------------------------------------
@@ -432,8 +466,10 @@ def _progress(total: int, progress: bool | None, desc: str):
     return tqdm(total=total, desc=desc, unit="step")
 
 
-def _place(X: jax.Array, sharding: NamedSharding | None) -> jax.Array:
-    return X if sharding is None else jax.device_put(X, sharding)
+def _place(X: Any, sharding: NamedSharding | None) -> jax.Array:
+    """``X`` on the device(s).  ``device_put`` of a NumPy array compiles nothing (``jnp.asarray`` compiles a
+    small staging program per shape, which a run over many batch sizes pays many times)."""
+    return jax.device_put(X) if sharding is None else jax.device_put(X, sharding)
 
 
 def trajectories(
@@ -678,8 +714,8 @@ def hitting_times(
         active[:m] = True if compact else running
         sharding = chain_sharding(size)
         Xj, act, tim, dat = _hit_chunk(
-            f_static, f_dyn, noise, jax.random.fold_in(key, t0 // CHUNK), _place(jnp.asarray(Xp), sharding),
-            t0, jnp.asarray(active), jnp.full(size, -1, jnp.int32), jnp.full(size, -1, jnp.int32), step, decay, divergence_radius,
+            f_static, f_dyn, noise, jax.random.fold_in(key, t0 // CHUNK), _place(Xp, sharding),
+            t0, active, np.full(size, -1, np.int32), np.full(size, -1, np.int32), step, decay, divergence_radius,
             centers, delta, sharding=sharding, target=target,
         )
         work += size * CHUNK
@@ -700,3 +736,93 @@ def hitting_times(
     diverged = div_at >= 0
     _report(diverged, div_at, on_divergence)
     return HittingTimes(times, times >= 0, diverged, work)
+
+
+class _Pool(NamedTuple):
+    """Result of :func:`_hitting_pool`: per chain ``times`` (``-1``: not hit by its ``max_steps``, or
+    diverged), ``div_at`` (``-1``: did not diverge), ``work`` (float, its share of the computed
+    chain-steps, padding included) and ``useful`` (int, steps it needed: ``min(tau, max_steps)``)."""
+
+    times: np.ndarray
+    div_at: np.ndarray
+    work: np.ndarray
+    useful: np.ndarray
+
+
+POOL_SLOTS = 128
+"""Batch size of :func:`_hitting_pool`: one compiled program per objective and noise kind."""
+
+
+def _hitting_pool(
+    key: jax.Array, objective: Any, noise: NoiseModel, x0: np.ndarray, step: np.ndarray, max_steps: np.ndarray, *,
+    centers: Any, delta: float, slots: int = POOL_SLOTS, decay: float = 0.0,
+    divergence_radius: float = DEFAULT_RADIUS,
+) -> _Pool:
+    r"""Hitting times of many chains with their own step sizes and truncations, in one batch shape.
+
+    The work of :func:`hitting_times` for ``N`` chains that may differ in step
+    size ``step[i]`` and truncation ``max_steps[i]`` (``x0``: ``(N, d)``; the
+    arguments are checked by the caller).  The chains wait in a queue, longest
+    truncation first; a batch of ``slots`` chains runs in chunks of ``CHUNK``
+    steps, and after every chunk the chains that have hit, diverged or reached
+    their ``max_steps`` leave it and the next ones in the queue take their
+    places.  So the batch stays full while the queue lasts, the batch shape
+    never changes (one compilation for a whole sweep, and none for the next
+    sweep with the same objective and noise kind), and the long runs of the
+    smallest steps overlap with everything else instead of forming one tail
+    per step size.  Each chain's law is that of :func:`hitting_times`; the
+    numbers are not the same (they depend on the slot and chunk a chain runs in).
+    """
+    f_static, f_dyn = _split_objective(objective)
+    X0 = np.asarray(x0, np.float32)
+    N, d = X0.shape
+    step = np.asarray(step, np.float32).reshape(N)
+    max_steps = np.asarray(max_steps, np.int64).reshape(N)
+    centers = jnp.asarray(centers, jnp.float32)
+    C = np.asarray(centers)
+    times = np.full(N, -1, np.int64)
+    div_at = np.full(N, -1, np.int64)
+    work = np.zeros(N)
+    start_in = ((X0[:, None, :] - C[None]) ** 2).sum(-1).min(-1) <= float(delta) ** 2
+    times[start_in] = 0
+    queue = [int(i) for i in np.argsort(-max_steps, kind="stable") if not start_in[i]]
+    multiple = max(len(jax.devices()), 1)
+    slots = -(-int(slots) // multiple) * multiple
+    sharding = chain_sharding(slots)
+    owner = np.full(slots, -1, np.int64)  # the chain in each slot, -1 = empty
+    X = np.zeros((slots, d), np.float32)
+    tc = np.zeros(slots, np.int32)
+    eta = np.ones(slots, np.float32)
+    head, c = 0, 0
+    while True:
+        free = np.flatnonzero(owner < 0)
+        take = queue[head: head + free.size]
+        head += len(take)
+        if take:
+            fill = free[: len(take)]
+            owner[fill] = take
+            X[fill] = X0[take]
+            tc[fill] = 0
+            eta[fill] = step[take]
+        live = owner >= 0
+        if not live.any():
+            break
+        Xj, act, tim, dat = _pool_chunk(
+            f_static, f_dyn, noise, key, c, _place(X, sharding), tc, live, eta, decay, divergence_radius,
+            centers, delta, sharding=sharding,
+        )
+        c += 1
+        ids = owner[live]
+        work[ids] += slots * CHUNK / ids.size  # the chunk's cost, padding included, shared by its chains
+        X = np.array(Xj)
+        tim, dat, act = np.asarray(tim)[live], np.asarray(dat)[live], np.asarray(act)[live]
+        m = max_steps[ids]
+        hit = (tim >= 0) & (tim <= m)  # a hit (or a divergence) after max_steps does not count
+        times[ids[hit]] = tim[hit]
+        div = (dat >= 0) & (dat <= m)
+        div_at[ids[div]] = dat[div]
+        tc[live] += CHUNK
+        done = hit | div | ~act | (tc[live] >= m)
+        owner[np.flatnonzero(live)[done]] = -1
+    useful = np.where(times >= 0, times, np.where(div_at >= 0, 0, max_steps))  # as HittingSweep counts it
+    return _Pool(times, div_at, work, useful)

@@ -107,9 +107,9 @@ def test_fit_rate_recovers_slope():
 
 def test_sweep_reports_truncation_and_useful_work():
     x0 = jnp.tile(jnp.asarray(L.THREE_HUMPS_MINIMA[2:3], jnp.float32), (64, 1))
-    sw = et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(15.0), x0, [0.012, 0.006],
-                               centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5, max_time=30.0)
-    assert sw.times.shape == (2, 64) and sw.max_steps.tolist() == [2500, 5000]
+    sw = et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(15.0), x0, [0.012, 0.008],
+                               centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5, max_time=60.0)
+    assert sw.times.shape == (2, 64) and sw.max_steps.tolist() == [5000, 7500]
     assert (sw.n_diverged == 0).all()
     assert (sw.times < 0).any()                      # some chains truncated at the small step
     assert (sw.useful <= sw.work).all() and 0.3 < sw.useful_fraction() <= 1.0
@@ -117,6 +117,31 @@ def test_sweep_reports_truncation_and_useful_work():
     with pytest.raises(ValueError, match="steps"):
         et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(1.0), x0, [0.1, -1.0],
                               centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5, max_time=1.0)
+
+
+def test_sweep_compiles_one_program_whatever_the_steps():
+    from course_lib import simulate
+
+    x0 = jnp.tile(jnp.asarray(L.THREE_HUMPS_MINIMA[2:3], jnp.float32), (24, 1))
+    kw = dict(centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5, max_time=10.0)
+    et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(15.0), x0, [0.012], **kw)
+    before = simulate._pool_chunk._cache_size()
+    et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(12.0), x0[:10], [0.01, 0.014, 0.016], **kw)
+    et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(15.0), x0, np.linspace(0.008, 0.017, 7), **kw)
+    assert simulate._pool_chunk._cache_size() == before
+
+
+def test_pooled_sweep_has_the_law_of_hitting_times():
+    from course_lib import simulate
+
+    x0 = jnp.tile(jnp.asarray(L.THREE_HUMPS_MINIMA[2:3], jnp.float32), (256, 1))
+    kw = dict(centers=L.THREE_HUMPS_MINIMA[:1], delta=0.5)
+    sw = et.hitting_time_sweep(KEY, L.three_humps, noise.gaussian(15.0), x0, [0.014, 0.012], max_time=2000.0, **kw)
+    for j, eta in enumerate(sw.steps):
+        r = simulate.hitting_times(jax.random.fold_in(KEY, j), L.three_humps, noise.gaussian(15.0), x0, float(eta),
+                                   max_steps=int(sw.max_steps[j]), compact=False, **kw)
+        assert r.hit.all() and (sw.times[j] >= 0).all()
+        assert sw.means()[j] == pytest.approx(r.times.mean(), rel=0.25)
 
 
 # ---------------------------------------------------------------------------
