@@ -9,8 +9,9 @@ minimum; target: the ball of radius 0.5 around the global minimum; 12 step
 sizes with ``J / eta`` equally spaced in [2.5, 6.5] (``J`` from the transition
 graph); runs truncated at flow time ``eta * t = 5000``.  The product is the
 data of the ``log(eta E[tau])`` vs ``1/eta`` figure, produced by
-``course_lib.exit_times.hitting_time_sweep`` (one call of
-``course_lib.simulate.hitting_times`` per step size).
+``course_lib.exit_times.hitting_time_sweep`` (since 2026-12-07 the chains of
+all step sizes share one batch of slots, each with its own traced step; before,
+one call of ``course_lib.simulate.hitting_times`` per step size).
 
 Columns:
 
