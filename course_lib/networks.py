@@ -202,11 +202,27 @@ def _batches(key, n, n_epochs, batch_size):
         n_epochs, per_epoch, -1)
 
 
-def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dropout, *, batchnorm, use_dropout,
-           l2_mode, max_shift=0):
-    opt = _opt.OPTIMIZERS[name](learning_rate, **hyper)
-    if l2_mode == "l2":
-        opt = _opt.with_l2(opt, l2)
+_MAX_SHIFT = 7          # images are padded by this many pixels, so any traced shift in [0, 7] fits
+_CHUNK = 7              # train_grid runs its (seed, learning rate) pairs in vmapped chunks of this many
+
+
+def _shift_traced(key, X, max_shift):
+    """:func:`shift_images` with a traced ``max_shift`` (at most ``_MAX_SHIFT``): the same shifts, so the same images."""
+    n = X.shape[0]
+    shifts = jax.random.randint(key, (n, 2), -max_shift, max_shift + 1)
+    padded = jnp.pad(X.reshape(n, 8, 8), ((0, 0), (_MAX_SHIFT, _MAX_SHIFT), (_MAX_SHIFT, _MAX_SHIFT)))
+    crop = lambda img, d: jax.lax.dynamic_slice(img, (_MAX_SHIFT - d[0], _MAX_SHIFT - d[1]), (8, 8))
+    return jax.vmap(crop)(padded, shifts).reshape(n, 64)
+
+
+def _train(index, data, params, bn, idx, drop_keys, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, *,
+           use_dropout, augment):
+    """One training run.  The optimizer is data (``index`` into ``OPTIMIZERS``, dispatched by ``lax.switch``), as
+    are its hyper-parameters, both penalties, the dropout rate and the augmentation's ``max_shift``: one compiled
+    program serves every optimizer.  Static: the network's structure (batch norm or not) and whether the program
+    contains dropout masks (``use_dropout``) and random shifts (``augment``; skipped at run time when
+    ``max_shift = 0``), which are costly to compile and unused by most runs."""
+    opt = _opt.with_l2(_opt._switch(index, learning_rate, hypers), l2_grad)
 
     def evaluate(params, bn):
         lt, _ = apply_mlp(params, bn, data.X_train)
@@ -223,13 +239,13 @@ def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dro
         params, bn, state, bad = carry
         i, k = inp
         X = data.X_train[i]
-        if max_shift > 0:  # the augmentation key is derived from the step's key (dropout keeps `k` itself)
-            X = _shift_images(jax.random.fold_in(k, 1), X, max_shift)
+        # the augmentation key is derived from the step's key (dropout keeps `k` itself); skipped when max_shift = 0
+        if augment:
+            X = jax.lax.cond(max_shift > 0, lambda X: _shift_traced(jax.random.fold_in(k, 1), X, max_shift),
+                             lambda X: X, X)
         (value, new_bn), grads = vg(params, bn, X, data.y_train[i], k)
         updates, new_state = opt.update(grads, state, params)
-        new_params = _opt.apply_updates(params, updates)
-        if l2_mode == "decay":
-            new_params = jax.tree.map(lambda p, q: p - learning_rate * l2 * q, new_params, params)
+        new_params = jax.tree.map(lambda p, u, q: p + u - learning_rate * l2_decay * q, params, updates, params)
         bad = bad | ~jnp.isfinite(value) | ~jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(new_params)]))
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(bad, b, a), new, old)
         return (keep(new_params, params), keep(new_bn, bn), keep(new_state, state), bad), jnp.where(bad, jnp.inf, value)
@@ -255,18 +271,30 @@ def _setup(data, key, n_epochs, batch_size, hidden, batchnorm):
     return params, bn, idx, drop_keys
 
 
-_STATIC = ("name", "batchnorm", "use_dropout", "l2_mode", "max_shift")
+@functools.partial(jax.jit, static_argnames=("use_dropout", "augment"))
+def _train_jit(index, data, setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, *, use_dropout,
+               augment):
+    return _train(index, data, *setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift,
+                  use_dropout=use_dropout, augment=augment)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
-def _train_jit(name, data, setup, learning_rate, hyper, l2, dropout, **static):
-    return _train(name, data, *setup, learning_rate, hyper, l2, dropout, **static)
+@functools.partial(jax.jit, static_argnames=("use_dropout",))
+def _train_chunk_jit(index, data, setups, learning_rates, hypers, l2_grad, l2_decay, dropout, max_shift, *,
+                     use_dropout):
+    """``_CHUNK`` runs at once: ``setups`` and ``learning_rates`` have a leading axis of that length.  Always with
+    the (traced) augmentation, so plain and augmented grids share the program."""
+    one = lambda s, lr: _train(index, data, *s, lr, hypers, l2_grad, l2_decay, dropout, max_shift,
+                               use_dropout=use_dropout, augment=True)
+    return jax.vmap(one)(setups, learning_rates)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
-def _train_grid_jit(name, data, setups, learning_rates, hyper, l2, dropout, **static):
-    one = lambda s, lr: _train(name, data, *s, lr, hyper, l2, dropout, **static)
-    return jax.vmap(lambda s: jax.vmap(lambda lr: one(s, lr))(learning_rates))(setups)
+def _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout, max_shift):
+    """The traced inputs shared by :func:`train` and :func:`train_grid` (same structure for every optimizer)."""
+    f = lambda v: jnp.asarray(v, jnp.float32)
+    hypers = _opt._all_hypers(name, learning_rate, hyper, jnp.float32)
+    l2_grad, l2_decay = (l2, 0.0) if l2_mode == "l2" else ((0.0, l2) if l2_mode == "decay" else (0.0, 0.0))
+    return (jnp.asarray(_opt._NAMES.index(name), jnp.int32), hypers, f(l2_grad), f(l2_decay), f(dropout),
+            jnp.asarray(max_shift, jnp.int32))
 
 
 def _check_shift(max_shift):
@@ -309,11 +337,11 @@ def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_ep
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     positive("learning_rate", learning_rate)
-    f = lambda v: jnp.asarray(v, jnp.float32)
+    index, hypers, l2_grad, l2_decay, drop, shift = _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout,
+                                                                 max_shift)
     setup = _setup(data, key, n_epochs, batch_size, hidden, bool(batchnorm))
-    return _train_jit(name, data, setup, f(learning_rate), {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
-                      batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode,
-                      max_shift=max_shift)
+    return _train_jit(index, data, setup, jnp.asarray(learning_rate, jnp.float32), hypers, l2_grad, l2_decay, drop,
+                      shift, use_dropout=float(dropout) > 0, augment=max_shift > 0)
 
 
 def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *, n_epochs: int = 10,
@@ -327,18 +355,34 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
     _checks.prng_key("keys", keys, batched=True)
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
-    lrs = jnp.asarray(learning_rates, jnp.float32)
-    if lrs.ndim != 1 or not (np.asarray(lrs) > 0).all():
+    try:
+        lrs = np.asarray(learning_rates, np.float32)      # on the host: no XLA program per shape
+    except (TypeError, ValueError):
+        raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}") from None
+    if lrs.ndim != 1 or not (lrs > 0).all():
         raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}")
     keys = jnp.asarray(keys)
     if keys.ndim != 2:
         raise ValueError(f"keys must be a stack of PRNG keys of shape (s, 2), got shape {keys.shape}")
-    f = lambda v: jnp.asarray(v, jnp.float32)
-    setups = [_setup(data, k, n_epochs, batch_size, hidden, bool(batchnorm)) for k in keys]
-    setups = jax.tree.map(lambda *xs: jnp.stack(xs), *setups)
-    return _train_grid_jit(name, data, setups, lrs, {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
-                           batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode,
-                           max_shift=max_shift)
+    index, hypers, l2_grad, l2_decay, drop, shift = _traced_args(name, float(lrs[0]), hyper, l2, l2_mode,
+                                                                 dropout, max_shift)
+    s, r = keys.shape[0], lrs.shape[0]
+    setups = [_setup(data, k, n_epochs, batch_size, hidden, bool(batchnorm)) for k in np.asarray(keys)]
+    # the s * r runs, flattened (seed-major) and padded to whole chunks by repeating the last run: one compiled
+    # program of fixed shape for every grid, whatever s and r
+    runs = [(i, j) for i in range(s) for j in range(r)]
+    runs += [runs[-1]] * (-len(runs) % _CHUNK)
+    out = []
+    stack = lambda *xs: jax.device_put(np.stack([np.asarray(x) for x in xs]))   # on the host: no XLA program per shape
+    for c in range(0, len(runs), _CHUNK):
+        part = runs[c:c + _CHUNK]
+        chunk_setups = jax.tree.map(stack, *[setups[i] for i, _ in part])
+        chunk_lrs = jax.device_put(lrs[[j for _, j in part]])
+        out.append(_train_chunk_jit(index, data, chunk_setups, chunk_lrs, hypers, l2_grad, l2_decay, drop, shift,
+                                    use_dropout=float(dropout) > 0))
+    grid = lambda *xs: jax.device_put(np.concatenate([np.asarray(x) for x in xs])[: s * r].reshape(
+        (s, r) + np.shape(xs[0])[1:]))
+    return jax.tree.map(grid, *out)
 
 
 def batch_dependence(params: dict, bn_state: dict, data: Digits, key: jax.Array, *, index: int = 0,
@@ -442,10 +486,11 @@ def augmentation_study(data: Digits, keys: jax.Array, *, name: str = "adam", lea
     if _check_shift(max_shift) == 0:
         raise ValueError("max_shift must be >= 1 to compare with the unaugmented run, got 0")
     kw = dict(n_epochs=n_epochs, hidden=hidden, batch_size=batch_size, **hyper)
-    lr = jnp.array([learning_rate], jnp.float32)
+    lr = np.array([learning_rate], np.float32)
     positive("learning_rate", learning_rate)
     plain = train_grid(name, data, keys, lr, **kw)
     aug = train_grid(name, data, keys, lr, max_shift=max_shift, **kw)
-    last = lambda a: a[:, 0, -1]
+    last = lambda a: jax.device_put(np.asarray(a)[:, 0, -1])      # slices on the host: no XLA program per shape
+    curve = lambda a: jax.device_put(np.asarray(a)[:, 0])
     return AugmentationStudy(last(plain.test_acc), last(aug.test_acc), last(plain.test_loss), last(aug.test_loss),
-                             last(plain.train_loss), last(aug.train_loss), plain.test_loss[:, 0], aug.test_loss[:, 0])
+                             last(plain.train_loss), last(aug.train_loss), curve(plain.test_loss), curve(aug.test_loss))
