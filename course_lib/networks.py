@@ -122,27 +122,35 @@ def apply_mlp(params: dict, bn_state: dict, X: jax.Array, *, train: bool = False
     """
     if key is not None:
         _checks.prng_key("key", key, batched=True)
-    use_bn = "gamma" in params
+    return _forward(params, bn_state, X, train, key, dropout, True)
+
+
+def _forward(params, bn_state, X, train, key, dropout, use_bn):
+    """:func:`apply_mlp`; with batch-norm parameters in ``params``, ``use_bn`` (True, or a traced bool) says
+    whether the layers use them (False: exactly the network without batch norm, whose ``gamma``, ``beta`` then
+    get zero gradients).  Inside the training program it is traced, so one program trains both networks."""
+    has_bn = "gamma" in params
     n_layers = len(params["W"])
     means, vars_ = [], []
     h = X
     keys = jax.random.split(key, n_layers) if (train and key is not None) else [None] * n_layers
     for l in range(n_layers - 1):
         z = h @ params["W"][l] + params["b"][l]
-        if use_bn:
+        if has_bn:
             if train:
                 mu, var = jnp.mean(z, axis=0), jnp.var(z, axis=0)
                 means.append(_BN_MOMENTUM * bn_state["mean"][l] + (1 - _BN_MOMENTUM) * mu)
                 vars_.append(_BN_MOMENTUM * bn_state["var"][l] + (1 - _BN_MOMENTUM) * var)
             else:
                 mu, var = bn_state["mean"][l], bn_state["var"][l]
-            z = params["gamma"][l] * (z - mu) * jax.lax.rsqrt(var + _BN_EPS) + params["beta"][l]
+            zn = params["gamma"][l] * (z - mu) * jax.lax.rsqrt(var + _BN_EPS) + params["beta"][l]
+            z = zn if use_bn is True else jnp.where(use_bn, zn, z)
         h = jax.nn.relu(z)
         if train and keys[l] is not None:
             keep = jax.random.bernoulli(keys[l], 1.0 - dropout, h.shape)
             h = jnp.where(keep, h / (1.0 - dropout), 0.0)
     logits = h @ params["W"][-1] + params["b"][-1]
-    new_state = {"mean": means, "var": vars_} if (use_bn and train) else bn_state
+    new_state = {"mean": means, "var": vars_} if (has_bn and train) else bn_state
     return logits, new_state
 
 
@@ -202,35 +210,38 @@ def _batches(key, n, n_epochs, batch_size):
         n_epochs, per_epoch, -1)
 
 
-_MAX_SHIFT = 7          # images are padded by this many pixels, so any traced shift in [0, 7] fits
-_CHUNK = 7              # train_grid runs its (seed, learning rate) pairs in vmapped chunks of this many
+_CHUNK = 4              # train and train_grid run their (seed, learning rate) pairs in vmapped chunks of this many
 
 
 def _shift_traced(key, X, max_shift):
-    """:func:`shift_images` with a traced ``max_shift`` (at most ``_MAX_SHIFT``): the same shifts, so the same images."""
+    r""":func:`shift_images` with a traced ``max_shift``: the same random shifts, so the same images.
+
+    Written with 0/1 shift matrices instead of a gather: image :math:`i` becomes :math:`A_i x_i B_i` with
+    :math:`(A_i)_{r r'} = [r' = r - \delta_i]`, :math:`(B_i)_{c' c} = [c' = c - \epsilon_i]` (exact: each output
+    pixel is one input pixel or 0), which compiles much faster inside a vmapped training loop."""
     n = X.shape[0]
     shifts = jax.random.randint(key, (n, 2), -max_shift, max_shift + 1)
-    padded = jnp.pad(X.reshape(n, 8, 8), ((0, 0), (_MAX_SHIFT, _MAX_SHIFT), (_MAX_SHIFT, _MAX_SHIFT)))
-    crop = lambda img, d: jax.lax.dynamic_slice(img, (_MAX_SHIFT - d[0], _MAX_SHIFT - d[1]), (8, 8))
-    return jax.vmap(crop)(padded, shifts).reshape(n, 64)
+    r = jnp.arange(8)
+    A = (r[None, None, :] == r[None, :, None] - shifts[:, 0, None, None]).astype(X.dtype)   # (n, 8, 8): [r, r']
+    B = (r[None, :, None] == r[None, None, :] - shifts[:, 1, None, None]).astype(X.dtype)   # (n, 8, 8): [c', c]
+    return jnp.einsum("nab,nbc,ncd->nad", A, X.reshape(n, 8, 8), B).reshape(n, 64)
 
 
-def _train(index, data, params, bn, idx, drop_keys, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, *,
-           use_dropout, augment):
-    """One training run.  The optimizer is data (``index`` into ``OPTIMIZERS``, dispatched by ``lax.switch``), as
-    are its hyper-parameters, both penalties, the dropout rate and the augmentation's ``max_shift``: one compiled
-    program serves every optimizer.  Static: the network's structure (batch norm or not) and whether the program
-    contains dropout masks (``use_dropout``) and random shifts (``augment``; skipped at run time when
-    ``max_shift = 0``), which are costly to compile and unused by most runs."""
+def _train(index, data, params, bn, idx, drop_keys, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift,
+           use_bn):
+    """One training run.  Everything that varies between the chapter's runs is data: the optimizer (``index``
+    into ``OPTIMIZERS``, dispatched by ``lax.switch``), its hyper-parameters, both penalties, the dropout rate
+    (0: every unit kept, divided by 1), the augmentation's ``max_shift`` (0: skipped) and whether batch norm is
+    used (``params`` always hold its parameters): one compiled program trains every variant."""
     opt = _opt.with_l2(_opt._switch(index, learning_rate, hypers), l2_grad)
 
     def evaluate(params, bn):
-        lt, _ = apply_mlp(params, bn, data.X_train)
-        ls, _ = apply_mlp(params, bn, data.X_test)
+        lt, _ = _forward(params, bn, data.X_train, False, None, 0.0, use_bn)
+        ls, _ = _forward(params, bn, data.X_test, False, None, 0.0, use_bn)
         return cross_entropy(lt, data.y_train), cross_entropy(ls, data.y_test), accuracy(ls, data.y_test)
 
     def loss_fn(params, bn, X, y, k):
-        logits, new_bn = apply_mlp(params, bn, X, train=True, key=k if use_dropout else None, dropout=dropout)
+        logits, new_bn = _forward(params, bn, X, True, k, dropout, use_bn)
         return cross_entropy(logits, y), new_bn
 
     vg = jax.value_and_grad(loss_fn, has_aux=True)
@@ -240,9 +251,8 @@ def _train(index, data, params, bn, idx, drop_keys, learning_rate, hypers, l2_gr
         i, k = inp
         X = data.X_train[i]
         # the augmentation key is derived from the step's key (dropout keeps `k` itself); skipped when max_shift = 0
-        if augment:
-            X = jax.lax.cond(max_shift > 0, lambda X: _shift_traced(jax.random.fold_in(k, 1), X, max_shift),
-                             lambda X: X, X)
+        X = jax.lax.cond(max_shift > 0, lambda X: _shift_traced(jax.random.fold_in(k, 1), X, max_shift),
+                         lambda X: X, X)
         (value, new_bn), grads = vg(params, bn, X, data.y_train[i], k)
         updates, new_state = opt.update(grads, state, params)
         new_params = jax.tree.map(lambda p, u, q: p + u - learning_rate * l2_decay * q, params, updates, params)
@@ -263,38 +273,30 @@ def _train(index, data, params, bn, idx, drop_keys, learning_rate, hypers, l2_gr
     return History(losses.reshape(-1), cat(tr0, tr), cat(te0, te), cat(acc0, acc), bad, params, bn)
 
 
-def _setup(data, key, n_epochs, batch_size, hidden, batchnorm):
-    """Initial parameters and minibatch schedule drawn from ``key`` (split as init / run)."""
+def _setup(data, key, n_epochs, batch_size, hidden):
+    """Initial parameters (always with batch norm's, see :func:`_forward`) and minibatch schedule drawn from
+    ``key`` (split as init / run)."""
     k_init, k_run = jax.random.split(key)
-    params, bn = init_mlp(k_init, (64, *hidden, 10), batchnorm)
+    params, bn = init_mlp(k_init, (64, *hidden, 10), True)    # with or without batch norm: the same W, b
     idx, drop_keys = _batches(k_run, int(data.X_train.shape[0]), n_epochs, batch_size)
     return params, bn, idx, drop_keys
 
 
-@functools.partial(jax.jit, static_argnames=("use_dropout", "augment"))
-def _train_jit(index, data, setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, *, use_dropout,
-               augment):
-    return _train(index, data, *setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift,
-                  use_dropout=use_dropout, augment=augment)
-
-
-@functools.partial(jax.jit, static_argnames=("use_dropout",))
-def _train_chunk_jit(index, data, setups, learning_rates, hypers, l2_grad, l2_decay, dropout, max_shift, *,
-                     use_dropout):
-    """``_CHUNK`` runs at once: ``setups`` and ``learning_rates`` have a leading axis of that length.  Always with
-    the (traced) augmentation, so plain and augmented grids share the program."""
-    one = lambda s, lr: _train(index, data, *s, lr, hypers, l2_grad, l2_decay, dropout, max_shift,
-                               use_dropout=use_dropout, augment=True)
+@jax.jit
+def _train_chunk_jit(index, data, setups, learning_rates, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn):
+    """``_CHUNK`` runs at once: ``setups`` and ``learning_rates`` have a leading axis of that length; every other
+    input is shared.  The one compiled training program of the module."""
+    one = lambda s, lr: _train(index, data, *s, lr, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn)
     return jax.vmap(one)(setups, learning_rates)
 
 
-def _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout, max_shift):
+def _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout, max_shift, batchnorm):
     """The traced inputs shared by :func:`train` and :func:`train_grid` (same structure for every optimizer)."""
     f = lambda v: jnp.asarray(v, jnp.float32)
     hypers = _opt._all_hypers(name, learning_rate, hyper, jnp.float32)
     l2_grad, l2_decay = (l2, 0.0) if l2_mode == "l2" else ((0.0, l2) if l2_mode == "decay" else (0.0, 0.0))
     return (jnp.asarray(_opt._NAMES.index(name), jnp.int32), hypers, f(l2_grad), f(l2_decay), f(dropout),
-            jnp.asarray(max_shift, jnp.int32))
+            jnp.asarray(max_shift, jnp.int32), jnp.asarray(bool(batchnorm)))
 
 
 def _check_shift(max_shift):
@@ -337,11 +339,11 @@ def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_ep
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     positive("learning_rate", learning_rate)
-    index, hypers, l2_grad, l2_decay, drop, shift = _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout,
-                                                                 max_shift)
-    setup = _setup(data, key, n_epochs, batch_size, hidden, bool(batchnorm))
-    return _train_jit(index, data, setup, jnp.asarray(learning_rate, jnp.float32), hypers, l2_grad, l2_decay, drop,
-                      shift, use_dropout=float(dropout) > 0, augment=max_shift > 0)
+    # one run is a grid of one seed and one step: the same compiled program as train_grid (padded to a chunk)
+    g = train_grid(name, data, np.asarray(key)[None], np.array([learning_rate], np.float32), n_epochs=n_epochs,
+                   batch_size=batch_size, hidden=hidden, batchnorm=batchnorm, dropout=dropout, l2=l2, l2_mode=l2_mode,
+                   max_shift=max_shift, **hyper)
+    return jax.tree.map(lambda a: jax.device_put(np.asarray(a)[0, 0]), g)
 
 
 def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *, n_epochs: int = 10,
@@ -364,10 +366,9 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
     keys = jnp.asarray(keys)
     if keys.ndim != 2:
         raise ValueError(f"keys must be a stack of PRNG keys of shape (s, 2), got shape {keys.shape}")
-    index, hypers, l2_grad, l2_decay, drop, shift = _traced_args(name, float(lrs[0]), hyper, l2, l2_mode,
-                                                                 dropout, max_shift)
+    traced = _traced_args(name, float(lrs[0]), hyper, l2, l2_mode, dropout, max_shift, batchnorm)
     s, r = keys.shape[0], lrs.shape[0]
-    setups = [_setup(data, k, n_epochs, batch_size, hidden, bool(batchnorm)) for k in np.asarray(keys)]
+    setups = [_setup(data, k, n_epochs, batch_size, hidden) for k in np.asarray(keys)]
     # the s * r runs, flattened (seed-major) and padded to whole chunks by repeating the last run: one compiled
     # program of fixed shape for every grid, whatever s and r
     runs = [(i, j) for i in range(s) for j in range(r)]
@@ -378,11 +379,13 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
         part = runs[c:c + _CHUNK]
         chunk_setups = jax.tree.map(stack, *[setups[i] for i, _ in part])
         chunk_lrs = jax.device_put(lrs[[j for _, j in part]])
-        out.append(_train_chunk_jit(index, data, chunk_setups, chunk_lrs, hypers, l2_grad, l2_decay, drop, shift,
-                                    use_dropout=float(dropout) > 0))
+        out.append(_train_chunk_jit(traced[0], data, chunk_setups, chunk_lrs, *traced[1:]))
     grid = lambda *xs: jax.device_put(np.concatenate([np.asarray(x) for x in xs])[: s * r].reshape(
         (s, r) + np.shape(xs[0])[1:]))
-    return jax.tree.map(grid, *out)
+    h = jax.tree.map(grid, *out)
+    if not batchnorm:   # the plain network: drop the (unused, unchanged) batch-norm parameters and state
+        h = h._replace(params={"W": h.params["W"], "b": h.params["b"]}, bn_state={"mean": [], "var": []})
+    return h
 
 
 def batch_dependence(params: dict, bn_state: dict, data: Digits, key: jax.Array, *, index: int = 0,

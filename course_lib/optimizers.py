@@ -831,9 +831,9 @@ def heavy_ball_rate(learning_rate: float, beta: float, eigenvalues: Any) -> floa
     return float(np.max(r))
 
 
-@functools.partial(jax.jit, static_argnames=("name", "loss", "n_steps"))
-def _noisy(name, loss, params0, key, sigma, n_steps, learning_rate, hyper, args):
-    opt = OPTIMIZERS[name](learning_rate, **hyper)
+@functools.partial(jax.jit, static_argnames=("loss", "n_steps"))
+def _noisy(index, loss, params0, key, sigma, n_steps, learning_rate, hypers, args):
+    opt = _switch(index, learning_rate, hypers)       # the optimizer is data: one program for all of them
     g_fn = jax.grad(lambda p: loss(p, *args))
 
     def step(carry, k):
@@ -854,7 +854,8 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     ``params0`` is one array ``(d,)``.  Returns ``(params, updates, grads)`` of
     shapes ``(n_steps+1, d)``, ``(n_steps, d)``, ``(n_steps, d)``; for a
     diagonal preconditioner the effective step of coordinate :math:`i` is
-    ``-updates / grads``.  ``sigma``, ``learning_rate`` and ``hyper`` are traced.
+    ``-updates / grads``.  The optimizer (dispatched by ``jax.lax.switch``), ``sigma``, ``learning_rate``,
+    ``hyper`` and ``args`` are traced: compiled once per ``(loss, n_steps)`` and shapes.
     """
     _checks.prng_key("key", key, batched=True)
     _checks.is_callable("loss", loss)
@@ -863,9 +864,10 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     nonnegative("sigma", sigma)
     positive("learning_rate", learning_rate)
     p0 = finite_array("params0", params0, ndim=1)
-    f = lambda v: jnp.asarray(v, jnp.result_type(float))
-    out = _noisy(name, loss, p0, key, f(sigma), n_steps, f(learning_rate), {k: f(v) for k, v in hyper.items()},
-                 tuple(f(a) for a in args))
+    dtype = jnp.result_type(float)
+    f = lambda v: jnp.asarray(v, dtype)
+    out = _noisy(jnp.asarray(_NAMES.index(name), jnp.int32), loss, p0, key, f(sigma), n_steps, f(learning_rate),
+                 _all_hypers(name, learning_rate, hyper, dtype), tuple(f(a) for a in args))
     if not np.isfinite(np.asarray(out[0])).all():   # on the host: no XLA compilation per shape
         raise _DivergenceError("the run diverged (non-finite iterates); lower learning_rate")
     return out
