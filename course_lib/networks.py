@@ -20,12 +20,18 @@ mode it is the identity.
 
 Training (:func:`train`) runs any optimizer of :mod:`course_lib.optimizers` on
 shuffled minibatches (one permutation per epoch, last incomplete batch
-dropped), fully inside one ``jax.lax.scan``; :func:`train_grid` vmaps it over
+dropped), fully inside one ``jax.lax.scan``; :func:`train_grid` runs it for all
 seeds and learning rates.  With ``max_shift > 0`` every minibatch is *augmented*
 (:func:`shift_images`: random translations of the 8x8 images, drawn inside the
 compiled loop); :func:`augmentation_study` compares training with and without
-it over seeds.  The optimizer's hyper-parameters are traced, so a new
-learning rate does not recompile.
+it over seeds.
+
+Compilation.  Everything that distinguishes the runs is traced: the optimizer
+(an index into :data:`~course_lib.optimizers.OPTIMIZERS`, dispatched by
+``jax.lax.switch``), its hyper-parameters, the penalties, the dropout rate,
+``max_shift`` and whether batch norm is used, so all the trainings of a given
+size (``n_epochs``, ``batch_size``, ``hidden``) share one compiled program;
+:func:`train_grid` calls it once per (seed, learning rate).
 """
 
 from __future__ import annotations
@@ -210,7 +216,6 @@ def _batches(key, n, n_epochs, batch_size):
         n_epochs, per_epoch, -1)
 
 
-_CHUNK = 4              # train and train_grid run their (seed, learning rate) pairs in vmapped chunks of this many
 
 
 def _shift_traced(key, X, max_shift):
@@ -218,7 +223,7 @@ def _shift_traced(key, X, max_shift):
 
     Written with 0/1 shift matrices instead of a gather: image :math:`i` becomes :math:`A_i x_i B_i` with
     :math:`(A_i)_{r r'} = [r' = r - \delta_i]`, :math:`(B_i)_{c' c} = [c' = c - \epsilon_i]` (exact: each output
-    pixel is one input pixel or 0), which compiles much faster inside a vmapped training loop."""
+    pixel is one input pixel or 0), which compiles faster than a gather inside the training loop."""
     n = X.shape[0]
     shifts = jax.random.randint(key, (n, 2), -max_shift, max_shift + 1)
     r = jnp.arange(8)
@@ -283,11 +288,10 @@ def _setup(data, key, n_epochs, batch_size, hidden):
 
 
 @jax.jit
-def _train_chunk_jit(index, data, setups, learning_rates, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn):
-    """``_CHUNK`` runs at once: ``setups`` and ``learning_rates`` have a leading axis of that length; every other
-    input is shared.  The one compiled training program of the module."""
-    one = lambda s, lr: _train(index, data, *s, lr, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn)
-    return jax.vmap(one)(setups, learning_rates)
+def _train_jit(index, data, setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn):
+    """One run; the one compiled training program of the module (a grid calls it once per run: vmapping the
+    runs would compile longer and, for this small network on one core, not run faster)."""
+    return _train(index, data, *setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn)
 
 
 def _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout, max_shift, batchnorm):
@@ -339,7 +343,7 @@ def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_ep
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     positive("learning_rate", learning_rate)
-    # one run is a grid of one seed and one step: the same compiled program as train_grid (padded to a chunk)
+    # one run is a grid of one seed and one step: the same compiled program as train_grid
     g = train_grid(name, data, np.asarray(key)[None], np.array([learning_rate], np.float32), n_epochs=n_epochs,
                    batch_size=batch_size, hidden=hidden, batchnorm=batchnorm, dropout=dropout, l2=l2, l2_mode=l2_mode,
                    max_shift=max_shift, **hyper)
@@ -350,7 +354,7 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
                batch_size: int = 64, hidden: int | tuple[int, ...] = 64, batchnorm: bool = False,
                dropout: float = 0.0, l2: float = 0.0, l2_mode: str = "none", max_shift: int = 0,
                **hyper: Any) -> History:
-    """:func:`train` for every seed in ``keys`` ``(s, 2)`` and learning rate in ``learning_rates`` ``(r,)``, vmapped.
+    """:func:`train` for every seed in ``keys`` ``(s, 2)`` and learning rate in ``learning_rates`` ``(r,)``.
 
     Every field of the returned :class:`History` has leading axes ``(s, r)``.
     """
@@ -369,19 +373,9 @@ def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *,
     traced = _traced_args(name, float(lrs[0]), hyper, l2, l2_mode, dropout, max_shift, batchnorm)
     s, r = keys.shape[0], lrs.shape[0]
     setups = [_setup(data, k, n_epochs, batch_size, hidden) for k in np.asarray(keys)]
-    # the s * r runs, flattened (seed-major) and padded to whole chunks by repeating the last run: one compiled
-    # program of fixed shape for every grid, whatever s and r
-    runs = [(i, j) for i in range(s) for j in range(r)]
-    runs += [runs[-1]] * (-len(runs) % _CHUNK)
-    out = []
-    stack = lambda *xs: jax.device_put(np.stack([np.asarray(x) for x in xs]))   # on the host: no XLA program per shape
-    for c in range(0, len(runs), _CHUNK):
-        part = runs[c:c + _CHUNK]
-        chunk_setups = jax.tree.map(stack, *[setups[i] for i, _ in part])
-        chunk_lrs = jax.device_put(lrs[[j for _, j in part]])
-        out.append(_train_chunk_jit(traced[0], data, chunk_setups, chunk_lrs, *traced[1:]))
-    grid = lambda *xs: jax.device_put(np.concatenate([np.asarray(x) for x in xs])[: s * r].reshape(
-        (s, r) + np.shape(xs[0])[1:]))
+    out = [_train_jit(traced[0], data, setups[i], jax.device_put(lrs[j]), *traced[1:])
+           for i in range(s) for j in range(r)]                  # seed-major, like the result's axes
+    grid = lambda *xs: jax.device_put(np.stack([np.asarray(x) for x in xs]).reshape((s, r) + np.shape(xs[0])))
     h = jax.tree.map(grid, *out)
     if not batchnorm:   # the plain network: drop the (unused, unchanged) batch-norm parameters and state
         h = h._replace(params={"W": h.params["W"], "b": h.params["b"]}, bn_state={"mean": [], "var": []})
