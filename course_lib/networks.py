@@ -20,12 +20,18 @@ mode it is the identity.
 
 Training (:func:`train`) runs any optimizer of :mod:`course_lib.optimizers` on
 shuffled minibatches (one permutation per epoch, last incomplete batch
-dropped), fully inside one ``jax.lax.scan``; :func:`train_grid` vmaps it over
+dropped), fully inside one ``jax.lax.scan``; :func:`train_grid` runs it for all
 seeds and learning rates.  With ``max_shift > 0`` every minibatch is *augmented*
 (:func:`shift_images`: random translations of the 8x8 images, drawn inside the
 compiled loop); :func:`augmentation_study` compares training with and without
-it over seeds.  The optimizer's hyper-parameters are traced, so a new
-learning rate does not recompile.
+it over seeds.
+
+Compilation.  Everything that distinguishes the runs is traced: the optimizer
+(an index into :data:`~course_lib.optimizers.OPTIMIZERS`, dispatched by
+``jax.lax.switch``), its hyper-parameters, the penalties, the dropout rate,
+``max_shift`` and whether batch norm is used, so all the trainings of a given
+size (``n_epochs``, ``batch_size``, ``hidden``) share one compiled program;
+:func:`train_grid` calls it once per (seed, learning rate).
 """
 
 from __future__ import annotations
@@ -122,27 +128,35 @@ def apply_mlp(params: dict, bn_state: dict, X: jax.Array, *, train: bool = False
     """
     if key is not None:
         _checks.prng_key("key", key, batched=True)
-    use_bn = "gamma" in params
+    return _forward(params, bn_state, X, train, key, dropout, True)
+
+
+def _forward(params, bn_state, X, train, key, dropout, use_bn):
+    """:func:`apply_mlp`; with batch-norm parameters in ``params``, ``use_bn`` (True, or a traced bool) says
+    whether the layers use them (False: exactly the network without batch norm, whose ``gamma``, ``beta`` then
+    get zero gradients).  Inside the training program it is traced, so one program trains both networks."""
+    has_bn = "gamma" in params
     n_layers = len(params["W"])
     means, vars_ = [], []
     h = X
     keys = jax.random.split(key, n_layers) if (train and key is not None) else [None] * n_layers
     for l in range(n_layers - 1):
         z = h @ params["W"][l] + params["b"][l]
-        if use_bn:
+        if has_bn:
             if train:
                 mu, var = jnp.mean(z, axis=0), jnp.var(z, axis=0)
                 means.append(_BN_MOMENTUM * bn_state["mean"][l] + (1 - _BN_MOMENTUM) * mu)
                 vars_.append(_BN_MOMENTUM * bn_state["var"][l] + (1 - _BN_MOMENTUM) * var)
             else:
                 mu, var = bn_state["mean"][l], bn_state["var"][l]
-            z = params["gamma"][l] * (z - mu) * jax.lax.rsqrt(var + _BN_EPS) + params["beta"][l]
+            zn = params["gamma"][l] * (z - mu) * jax.lax.rsqrt(var + _BN_EPS) + params["beta"][l]
+            z = zn if use_bn is True else jnp.where(use_bn, zn, z)
         h = jax.nn.relu(z)
         if train and keys[l] is not None:
             keep = jax.random.bernoulli(keys[l], 1.0 - dropout, h.shape)
             h = jnp.where(keep, h / (1.0 - dropout), 0.0)
     logits = h @ params["W"][-1] + params["b"][-1]
-    new_state = {"mean": means, "var": vars_} if (use_bn and train) else bn_state
+    new_state = {"mean": means, "var": vars_} if (has_bn and train) else bn_state
     return logits, new_state
 
 
@@ -202,19 +216,37 @@ def _batches(key, n, n_epochs, batch_size):
         n_epochs, per_epoch, -1)
 
 
-def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dropout, *, batchnorm, use_dropout,
-           l2_mode, max_shift=0):
-    opt = _opt.OPTIMIZERS[name](learning_rate, **hyper)
-    if l2_mode == "l2":
-        opt = _opt.with_l2(opt, l2)
+
+
+def _shift_traced(key, X, max_shift):
+    r""":func:`shift_images` with a traced ``max_shift``: the same random shifts, so the same images.
+
+    Written with 0/1 shift matrices instead of a gather: image :math:`i` becomes :math:`A_i x_i B_i` with
+    :math:`(A_i)_{r r'} = [r' = r - \delta_i]`, :math:`(B_i)_{c' c} = [c' = c - \epsilon_i]` (exact: each output
+    pixel is one input pixel or 0), which compiles faster than a gather inside the training loop."""
+    n = X.shape[0]
+    shifts = jax.random.randint(key, (n, 2), -max_shift, max_shift + 1)
+    r = jnp.arange(8)
+    A = (r[None, None, :] == r[None, :, None] - shifts[:, 0, None, None]).astype(X.dtype)   # (n, 8, 8): [r, r']
+    B = (r[None, :, None] == r[None, None, :] - shifts[:, 1, None, None]).astype(X.dtype)   # (n, 8, 8): [c', c]
+    return jnp.einsum("nab,nbc,ncd->nad", A, X.reshape(n, 8, 8), B).reshape(n, 64)
+
+
+def _train(index, data, params, bn, idx, drop_keys, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift,
+           use_bn):
+    """One training run.  Everything that varies between the chapter's runs is data: the optimizer (``index``
+    into ``OPTIMIZERS``, dispatched by ``lax.switch``), its hyper-parameters, both penalties, the dropout rate
+    (0: every unit kept, divided by 1), the augmentation's ``max_shift`` (0: skipped) and whether batch norm is
+    used (``params`` always hold its parameters): one compiled program trains every variant."""
+    opt = _opt.with_l2(_opt._switch(index, learning_rate, hypers), l2_grad)
 
     def evaluate(params, bn):
-        lt, _ = apply_mlp(params, bn, data.X_train)
-        ls, _ = apply_mlp(params, bn, data.X_test)
+        lt, _ = _forward(params, bn, data.X_train, False, None, 0.0, use_bn)
+        ls, _ = _forward(params, bn, data.X_test, False, None, 0.0, use_bn)
         return cross_entropy(lt, data.y_train), cross_entropy(ls, data.y_test), accuracy(ls, data.y_test)
 
     def loss_fn(params, bn, X, y, k):
-        logits, new_bn = apply_mlp(params, bn, X, train=True, key=k if use_dropout else None, dropout=dropout)
+        logits, new_bn = _forward(params, bn, X, True, k, dropout, use_bn)
         return cross_entropy(logits, y), new_bn
 
     vg = jax.value_and_grad(loss_fn, has_aux=True)
@@ -223,13 +255,12 @@ def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dro
         params, bn, state, bad = carry
         i, k = inp
         X = data.X_train[i]
-        if max_shift > 0:  # the augmentation key is derived from the step's key (dropout keeps `k` itself)
-            X = _shift_images(jax.random.fold_in(k, 1), X, max_shift)
+        # the augmentation key is derived from the step's key (dropout keeps `k` itself); skipped when max_shift = 0
+        X = jax.lax.cond(max_shift > 0, lambda X: _shift_traced(jax.random.fold_in(k, 1), X, max_shift),
+                         lambda X: X, X)
         (value, new_bn), grads = vg(params, bn, X, data.y_train[i], k)
         updates, new_state = opt.update(grads, state, params)
-        new_params = _opt.apply_updates(params, updates)
-        if l2_mode == "decay":
-            new_params = jax.tree.map(lambda p, q: p - learning_rate * l2 * q, new_params, params)
+        new_params = jax.tree.map(lambda p, u, q: p + u - learning_rate * l2_decay * q, params, updates, params)
         bad = bad | ~jnp.isfinite(value) | ~jnp.all(jnp.array([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(new_params)]))
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(bad, b, a), new, old)
         return (keep(new_params, params), keep(new_bn, bn), keep(new_state, state), bad), jnp.where(bad, jnp.inf, value)
@@ -247,26 +278,29 @@ def _train(name, data, params, bn, idx, drop_keys, learning_rate, hyper, l2, dro
     return History(losses.reshape(-1), cat(tr0, tr), cat(te0, te), cat(acc0, acc), bad, params, bn)
 
 
-def _setup(data, key, n_epochs, batch_size, hidden, batchnorm):
-    """Initial parameters and minibatch schedule drawn from ``key`` (split as init / run)."""
+def _setup(data, key, n_epochs, batch_size, hidden):
+    """Initial parameters (always with batch norm's, see :func:`_forward`) and minibatch schedule drawn from
+    ``key`` (split as init / run)."""
     k_init, k_run = jax.random.split(key)
-    params, bn = init_mlp(k_init, (64, *hidden, 10), batchnorm)
+    params, bn = init_mlp(k_init, (64, *hidden, 10), True)    # with or without batch norm: the same W, b
     idx, drop_keys = _batches(k_run, int(data.X_train.shape[0]), n_epochs, batch_size)
     return params, bn, idx, drop_keys
 
 
-_STATIC = ("name", "batchnorm", "use_dropout", "l2_mode", "max_shift")
+@jax.jit
+def _train_jit(index, data, setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn):
+    """One run; the one compiled training program of the module (a grid calls it once per run: vmapping the
+    runs would compile longer and, for this small network on one core, not run faster)."""
+    return _train(index, data, *setup, learning_rate, hypers, l2_grad, l2_decay, dropout, max_shift, use_bn)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
-def _train_jit(name, data, setup, learning_rate, hyper, l2, dropout, **static):
-    return _train(name, data, *setup, learning_rate, hyper, l2, dropout, **static)
-
-
-@functools.partial(jax.jit, static_argnames=_STATIC)
-def _train_grid_jit(name, data, setups, learning_rates, hyper, l2, dropout, **static):
-    one = lambda s, lr: _train(name, data, *s, lr, hyper, l2, dropout, **static)
-    return jax.vmap(lambda s: jax.vmap(lambda lr: one(s, lr))(learning_rates))(setups)
+def _traced_args(name, learning_rate, hyper, l2, l2_mode, dropout, max_shift, batchnorm):
+    """The traced inputs shared by :func:`train` and :func:`train_grid` (same structure for every optimizer)."""
+    f = lambda v: jnp.asarray(v, jnp.float32)
+    hypers = _opt._all_hypers(name, learning_rate, hyper, jnp.float32)
+    l2_grad, l2_decay = (l2, 0.0) if l2_mode == "l2" else ((0.0, l2) if l2_mode == "decay" else (0.0, 0.0))
+    return (jnp.asarray(_opt._NAMES.index(name), jnp.int32), hypers, f(l2_grad), f(l2_decay), f(dropout),
+            jnp.asarray(max_shift, jnp.int32), jnp.asarray(bool(batchnorm)))
 
 
 def _check_shift(max_shift):
@@ -309,36 +343,43 @@ def train(name: str, data: Digits, key: jax.Array, *, learning_rate: float, n_ep
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
     positive("learning_rate", learning_rate)
-    f = lambda v: jnp.asarray(v, jnp.float32)
-    setup = _setup(data, key, n_epochs, batch_size, hidden, bool(batchnorm))
-    return _train_jit(name, data, setup, f(learning_rate), {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
-                      batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode,
-                      max_shift=max_shift)
+    # one run is a grid of one seed and one step: the same compiled program as train_grid
+    g = train_grid(name, data, np.asarray(key)[None], np.array([learning_rate], np.float32), n_epochs=n_epochs,
+                   batch_size=batch_size, hidden=hidden, batchnorm=batchnorm, dropout=dropout, l2=l2, l2_mode=l2_mode,
+                   max_shift=max_shift, **hyper)
+    return jax.tree.map(lambda a: jax.device_put(np.asarray(a)[0, 0]), g)
 
 
 def train_grid(name: str, data: Digits, keys: jax.Array, learning_rates: Any, *, n_epochs: int = 10,
                batch_size: int = 64, hidden: int | tuple[int, ...] = 64, batchnorm: bool = False,
                dropout: float = 0.0, l2: float = 0.0, l2_mode: str = "none", max_shift: int = 0,
                **hyper: Any) -> History:
-    """:func:`train` for every seed in ``keys`` ``(s, 2)`` and learning rate in ``learning_rates`` ``(r,)``, vmapped.
+    """:func:`train` for every seed in ``keys`` ``(s, 2)`` and learning rate in ``learning_rates`` ``(r,)``.
 
     Every field of the returned :class:`History` has leading axes ``(s, r)``.
     """
     _checks.prng_key("keys", keys, batched=True)
     n_epochs, batch_size, hidden = _check(name, data, n_epochs, batch_size, hidden, dropout, l2, l2_mode)
     max_shift = _check_shift(max_shift)
-    lrs = jnp.asarray(learning_rates, jnp.float32)
-    if lrs.ndim != 1 or not (np.asarray(lrs) > 0).all():
+    try:
+        lrs = np.asarray(learning_rates, np.float32)      # on the host: no XLA program per shape
+    except (TypeError, ValueError):
+        raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}") from None
+    if lrs.ndim != 1 or not (lrs > 0).all():
         raise ValueError(f"learning_rates must be a 1-D array of positive numbers, got {learning_rates!r}")
     keys = jnp.asarray(keys)
     if keys.ndim != 2:
         raise ValueError(f"keys must be a stack of PRNG keys of shape (s, 2), got shape {keys.shape}")
-    f = lambda v: jnp.asarray(v, jnp.float32)
-    setups = [_setup(data, k, n_epochs, batch_size, hidden, bool(batchnorm)) for k in keys]
-    setups = jax.tree.map(lambda *xs: jnp.stack(xs), *setups)
-    return _train_grid_jit(name, data, setups, lrs, {k: f(v) for k, v in hyper.items()}, f(l2), f(dropout),
-                           batchnorm=bool(batchnorm), use_dropout=float(dropout) > 0, l2_mode=l2_mode,
-                           max_shift=max_shift)
+    traced = _traced_args(name, float(lrs[0]), hyper, l2, l2_mode, dropout, max_shift, batchnorm)
+    s, r = keys.shape[0], lrs.shape[0]
+    setups = [_setup(data, k, n_epochs, batch_size, hidden) for k in np.asarray(keys)]
+    out = [_train_jit(traced[0], data, setups[i], jax.device_put(lrs[j]), *traced[1:])
+           for i in range(s) for j in range(r)]                  # seed-major, like the result's axes
+    grid = lambda *xs: jax.device_put(np.stack([np.asarray(x) for x in xs]).reshape((s, r) + np.shape(xs[0])))
+    h = jax.tree.map(grid, *out)
+    if not batchnorm:   # the plain network: drop the (unused, unchanged) batch-norm parameters and state
+        h = h._replace(params={"W": h.params["W"], "b": h.params["b"]}, bn_state={"mean": [], "var": []})
+    return h
 
 
 def batch_dependence(params: dict, bn_state: dict, data: Digits, key: jax.Array, *, index: int = 0,
@@ -442,10 +483,11 @@ def augmentation_study(data: Digits, keys: jax.Array, *, name: str = "adam", lea
     if _check_shift(max_shift) == 0:
         raise ValueError("max_shift must be >= 1 to compare with the unaugmented run, got 0")
     kw = dict(n_epochs=n_epochs, hidden=hidden, batch_size=batch_size, **hyper)
-    lr = jnp.array([learning_rate], jnp.float32)
+    lr = np.array([learning_rate], np.float32)
     positive("learning_rate", learning_rate)
     plain = train_grid(name, data, keys, lr, **kw)
     aug = train_grid(name, data, keys, lr, max_shift=max_shift, **kw)
-    last = lambda a: a[:, 0, -1]
+    last = lambda a: jax.device_put(np.asarray(a)[:, 0, -1])      # slices on the host: no XLA program per shape
+    curve = lambda a: jax.device_put(np.asarray(a)[:, 0])
     return AugmentationStudy(last(plain.test_acc), last(aug.test_acc), last(plain.test_loss), last(aug.test_loss),
-                             last(plain.train_loss), last(aug.train_loss), plain.test_loss[:, 0], aug.test_loss[:, 0])
+                             last(plain.train_loss), last(aug.train_loss), curve(plain.test_loss), curve(aug.test_loss))

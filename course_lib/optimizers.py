@@ -602,10 +602,69 @@ class Run(NamedTuple):
     diverged: jax.Array
 
 
-@functools.partial(jax.jit, static_argnames=("name", "loss", "n_steps"))
-def _run(name, loss, params0, n_steps, learning_rate, hyper, l2_grad, l2_decay, args):
-    # both penalties are traced coefficients (one of them 0), so L2 and decay share one compiled program
-    opt = with_l2(OPTIMIZERS[name](learning_rate, **hyper), l2_grad)
+def _float_defaults(name: str) -> dict[str, float]:
+    """The float hyper-parameters of ``OPTIMIZERS[name]`` (all but ``learning_rate``) and their defaults."""
+    import inspect
+
+    return {k: float(p.default) for k, p in inspect.signature(OPTIMIZERS[name]).parameters.items()
+            if k != "learning_rate" and isinstance(p.default, float)}
+
+
+_HYPER_DEFAULTS = {n: _float_defaults(n) for n in OPTIMIZERS}
+_NAMES = tuple(OPTIMIZERS)
+
+
+def _all_hypers(name: str, learning_rate: Any, hyper: dict, dtype: Any) -> dict:
+    """Check ``OPTIMIZERS[name](learning_rate, **hyper)`` on concrete values (a ``ValueError`` naming a bad or
+    unknown hyper-parameter), then return the hyper-parameters of *every* optimizer of :data:`OPTIMIZERS`
+    (defaults, with ``hyper`` for ``name``) as arrays of ``dtype``: one pytree structure whatever ``name``."""
+    unknown = sorted(set(hyper) - set(_HYPER_DEFAULTS[name]))
+    if unknown:
+        raise ValueError(f"hyper must hold hyper-parameters of {name} ({', '.join(_HYPER_DEFAULTS[name]) or 'none'}), "
+                         f"got {', '.join(unknown)}")
+    if not any(isinstance(v, jax.core.Tracer) for v in (learning_rate, *hyper.values())):
+        OPTIMIZERS[name](learning_rate, **hyper)          # the factory's own checks, on concrete values
+    f = lambda v: jnp.asarray(v, dtype)
+    return {n: {k: f(hyper.get(k, v) if n == name else v) for k, v in d.items()} for n, d in _HYPER_DEFAULTS.items()}
+
+
+def _switch(index: Any, learning_rate: Any, hypers: dict) -> Optimizer:
+    r"""Every optimizer of :data:`OPTIMIZERS` in one: ``index`` (an integer, may be traced) picks which one updates.
+
+    ``hypers`` maps each name to its hyper-parameters (from :func:`_all_hypers`).  The state is the tuple of the
+    states of all the optimizers; ``update`` runs ``jax.lax.switch(index, ...)``, so only the chosen optimizer's
+    arithmetic is executed and only its state changes.  Its iterates are those of ``OPTIMIZERS[names[index]]``;
+    the point is compilation: one program serves every optimizer (the choice is data, not code).
+    """
+    from jax.flatten_util import ravel_pytree
+
+    opts = [OPTIMIZERS[n](learning_rate, **hypers[n]) for n in _NAMES]
+
+    def init(params):
+        flat, _ = ravel_pytree(params)
+        return tuple(o.init(flat) for o in opts)
+
+    def branch(i):
+        def f(grads, state, params):
+            u, s = opts[i].update(grads, state[i], params)
+            return u, state[:i] + (s,) + state[i + 1:]
+        return f
+
+    def update(grads, state, params=None):
+        # on one flat vector (every optimizer here acts coordinatewise): few, large kernels per branch
+        g, unravel = ravel_pytree(grads)
+        p = g if params is None else ravel_pytree(params)[0]
+        u, state = jax.lax.switch(index, [branch(i) for i in range(len(opts))], g, state, p)
+        return unravel(u), state
+
+    return Optimizer(init, update)
+
+
+@functools.partial(jax.jit, static_argnames=("loss", "n_steps"))
+def _run(index, loss, params0, n_steps, learning_rate, hypers, l2_grad, l2_decay, args):
+    # the optimizer (an index into OPTIMIZERS) and both penalties are traced, so every optimizer, L2 and decay
+    # share one compiled program per (loss, n_steps, shapes)
+    opt = with_l2(_switch(index, learning_rate, hypers), l2_grad)
     vg = jax.value_and_grad(lambda p: loss(p, *args))
 
     def step(carry, _):
@@ -630,10 +689,12 @@ def run(name: str, loss: Callable[..., jax.Array], params0: PyTree, n_steps: int
         learning_rate: float, l2: float = 0.0, l2_mode: str = "none", args: tuple = (), **hyper: Any) -> Run:
     r"""Run optimizer ``name`` for ``n_steps`` deterministic steps on ``loss(params, *args)`` from ``params0``.
 
-    Compiled once per ``(name, loss, n_steps)``, hyper-parameter
-    *names* and shapes: ``learning_rate``, ``l2``, the values in ``hyper`` and the
-    arrays in ``args`` (e.g. the curvatures and angle of :func:`rotated_quadratic`) are traced,
-    so changing them (a slider, another problem of the same family) does not recompile.  ``l2_mode`` is ``"none"``,
+    Compiled once per ``(loss, n_steps)`` and shapes, for *all* the optimizers together: the choice of
+    optimizer (an index into :data:`OPTIMIZERS`, dispatched by ``jax.lax.switch``), ``learning_rate``, ``l2``,
+    the values in ``hyper`` (float hyper-parameters of ``name``, e.g. ``beta=0.9``; the others keep their
+    defaults) and the arrays in ``args`` (e.g. the curvatures and angle of :func:`rotated_quadratic`) are
+    traced, so changing them (a slider, another optimizer, another problem of the same family) does not
+    recompile.  ``l2_mode`` is ``"none"``,
     ``"l2"`` (add :math:`\tfrac{l_2}2\|\theta\|^2` to the loss, see :func:`with_l2`) or
     ``"decay"`` (after each step, :math:`\theta \leftarrow \theta - \alpha\, l_2\, \theta_k`:
     decoupled weight decay for any optimizer).  Returns a :class:`Run`; a run
@@ -647,11 +708,13 @@ def run(name: str, loss: Callable[..., jax.Array], params0: PyTree, n_steps: int
     if not callable(loss):
         raise ValueError(f"loss must be a callable params -> scalar, got {type(loss).__name__}")
     params0 = jax.tree.map(lambda p: finite_array("params0", p), params0)
-    hyper = {k: jnp.asarray(v, dtype=jnp.result_type(float)) for k, v in hyper.items()}
-    args = tuple(jnp.asarray(a, dtype=jnp.result_type(float)) for a in args)
-    f = lambda v: jnp.asarray(v, jnp.result_type(float))
+    dtype = jnp.result_type(float)
+    hypers = _all_hypers(name, learning_rate, hyper, dtype)
+    args = tuple(jnp.asarray(a, dtype=dtype) for a in args)
+    f = lambda v: jnp.asarray(v, dtype)
     l2_grad, l2_decay = (l2, 0.0) if l2_mode == "l2" else ((0.0, l2) if l2_mode == "decay" else (0.0, 0.0))
-    return _run(name, loss, params0, n_steps, f(learning_rate), hyper, f(l2_grad), f(l2_decay), args)
+    return _run(jnp.asarray(_NAMES.index(name), jnp.int32), loss, params0, n_steps, f(learning_rate), hypers,
+                f(l2_grad), f(l2_decay), args)
 
 
 def rotated_quadratic(theta: jax.Array, weights: jax.Array, angle: Any = 0.0, center: Any = 0.0) -> jax.Array:
@@ -768,9 +831,9 @@ def heavy_ball_rate(learning_rate: float, beta: float, eigenvalues: Any) -> floa
     return float(np.max(r))
 
 
-@functools.partial(jax.jit, static_argnames=("name", "loss", "n_steps"))
-def _noisy(name, loss, params0, key, sigma, n_steps, learning_rate, hyper, args):
-    opt = OPTIMIZERS[name](learning_rate, **hyper)
+@functools.partial(jax.jit, static_argnames=("loss", "n_steps"))
+def _noisy(index, loss, params0, key, sigma, n_steps, learning_rate, hypers, args):
+    opt = _switch(index, learning_rate, hypers)       # the optimizer is data: one program for all of them
     g_fn = jax.grad(lambda p: loss(p, *args))
 
     def step(carry, k):
@@ -791,7 +854,8 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     ``params0`` is one array ``(d,)``.  Returns ``(params, updates, grads)`` of
     shapes ``(n_steps+1, d)``, ``(n_steps, d)``, ``(n_steps, d)``; for a
     diagonal preconditioner the effective step of coordinate :math:`i` is
-    ``-updates / grads``.  ``sigma``, ``learning_rate`` and ``hyper`` are traced.
+    ``-updates / grads``.  The optimizer (dispatched by ``jax.lax.switch``), ``sigma``, ``learning_rate``,
+    ``hyper`` and ``args`` are traced: compiled once per ``(loss, n_steps)`` and shapes.
     """
     _checks.prng_key("key", key, batched=True)
     _checks.is_callable("loss", loss)
@@ -800,9 +864,10 @@ def noisy_run(name: str, loss: Callable[[jax.Array], jax.Array], params0: Any, k
     nonnegative("sigma", sigma)
     positive("learning_rate", learning_rate)
     p0 = finite_array("params0", params0, ndim=1)
-    f = lambda v: jnp.asarray(v, jnp.result_type(float))
-    out = _noisy(name, loss, p0, key, f(sigma), n_steps, f(learning_rate), {k: f(v) for k, v in hyper.items()},
-                 tuple(f(a) for a in args))
+    dtype = jnp.result_type(float)
+    f = lambda v: jnp.asarray(v, dtype)
+    out = _noisy(jnp.asarray(_NAMES.index(name), jnp.int32), loss, p0, key, f(sigma), n_steps, f(learning_rate),
+                 _all_hypers(name, learning_rate, hyper, dtype), tuple(f(a) for a in args))
     if not np.isfinite(np.asarray(out[0])).all():   # on the host: no XLA compilation per shape
         raise _DivergenceError("the run diverged (non-finite iterates); lower learning_rate")
     return out

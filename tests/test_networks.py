@@ -69,6 +69,19 @@ def test_training_learns_and_grid_matches_single_runs(data):
     np.testing.assert_allclose(g.train_loss[1, 1], single.train_loss, rtol=1e-4)
 
 
+def test_one_program_for_every_optimizer_and_variant(data):
+    """Optimizer, batch norm, dropout and augmentation are data: no new compilation after the first run."""
+    key = jax.random.PRNGKey(4)
+    plain = nw.train("sgd", data, key, learning_rate=0.1, n_epochs=2, hidden=16)
+    before = nw._train_jit._cache_size()
+    nw.train("rprop", data, key, learning_rate=0.01, n_epochs=2, hidden=16)
+    bn = nw.train("adam", data, key, learning_rate=0.003, n_epochs=2, hidden=16, batchnorm=True, dropout=0.2)
+    nw.train_grid("adadelta", data, jax.random.split(key, 2), jnp.array([0.3, 1.0]), n_epochs=2, hidden=16, max_shift=1)
+    assert nw._train_jit._cache_size() == before
+    assert set(plain.params) == {"W", "b"} and plain.bn_state == {"mean": [], "var": []}
+    assert set(bn.params) == {"W", "b", "gamma", "beta"} and len(bn.bn_state["mean"]) == 1
+
+
 def test_training_with_batchnorm_dropout_and_divergence(data):
     h = nw.train("heavy_ball", data, jax.random.PRNGKey(1), learning_rate=0.05, beta=0.9, n_epochs=3, hidden=32,
                  batchnorm=True, dropout=0.1)

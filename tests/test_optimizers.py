@@ -174,7 +174,19 @@ def test_run_reports_divergence_and_does_not_recompile_on_new_step():
     assert not bool(ok.diverged) and float(ok.losses[-1]) < 1e-6
     before = opt._run._cache_size()
     opt.run("sgd", J, jnp.array([1.0, 1.0]), 300, learning_rate=0.07)
+    # the optimizer is data too (lax.switch): another optimizer, other hyper-parameters, same program
+    adam = opt.run("adam", J, jnp.array([1.0, 1.0]), 300, learning_rate=0.05, b1=0.8)
+    opt.run("heavy_ball", J, jnp.array([1.0, 1.0]), 300, learning_rate=0.05, beta=0.5, l2=0.1, l2_mode="decay")
     assert opt._run._cache_size() == before
+    # ... and it runs the chosen optimizer: the same iterates as the optimizer built directly
+    o = opt.adam(0.05, b1=0.8)
+    p, s = jnp.array([1.0, 1.0]), o.init(jnp.array([1.0, 1.0]))
+    for _ in range(300):
+        u, s = o.update(jax.grad(J)(p), s, p)
+        p = opt.apply_updates(p, u)
+    np.testing.assert_allclose(adam.params[-1], p, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="hyper"):
+        opt.run("sgd", J, jnp.array([1.0, 1.0]), 300, learning_rate=0.05, beta=0.9)
 
 
 def test_input_checks():
