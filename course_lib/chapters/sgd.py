@@ -55,7 +55,7 @@ class GradCurve(NamedTuple):
 _VAR_CHUNK = 256   # iterates per block in _curve_stats: bounds the (block, n, d) per-example gradients
 
 
-@partial(jax.jit, static_argnames=("stride",))
+@partial(jax.jit, static_argnames=("stride",), compiler_options={"xla_backend_optimization_level": 1})
 def _curve_stats(problem, thetas, theta0, stride):
     # squared gradient norms of every iterate, the largest sigma^2(theta) over a subsample of them
     # (in blocks: all at once was a (iterates, n, d) temporary of 200 MB), and J(theta0)
