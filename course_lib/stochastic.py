@@ -446,7 +446,10 @@ def _sgd_impl(problem, theta0, key, step, batch, power, offset, noise_std, n_rec
             perm, idx = _epoch_indices(kidx, k, n, batch, batch_max, perm)
         s = problem.dloss(A[idx] @ th, b[idx]) * w
         g = A[idx].T @ s + problem.reg_grad(th)
-        g = g + noise_std * jax.random.normal(jax.random.fold_in(knoise, k), th.shape, th.dtype)
+        # the extra noise only when asked for (a true branch: noise_std is the same for every vmapped run)
+        g = jax.lax.cond(noise_std > 0,
+                         lambda g: g + noise_std * jax.random.normal(jax.random.fold_in(knoise, k), th.shape, th.dtype),
+                         lambda g: g, g)
         alpha = step * (offset / (offset + k)) ** power
         return th - alpha * g, perm
 
@@ -676,7 +679,7 @@ def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int
     n_slots = max(8, 1 << (n_epochs - 1).bit_length())
     thetas = _svrg(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_slots, jnp.asarray(n_epochs),
                    jnp.asarray(inner), *_stop_args(problem, theta0, stop))
-    thetas = _check_run("svrg", thetas[:n_epochs + 1])
+    thetas = _check_run("svrg", jnp.asarray(np.asarray(thetas)[:n_epochs + 1]))   # on the host: no compilation
     epochs = np.arange(n_epochs + 1)
     return Run(thetas, epochs * (problem.n + 2 * inner), epochs * inner)
 
