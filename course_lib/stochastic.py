@@ -88,6 +88,12 @@ __all__ = [
 
 METHODS = ("gd", "agd", "sgd", "sag", "saga", "svrg", "katyusha")
 
+# XLA's backend optimisation level for the compiled loops: level 1 instead of the default 2 cuts the
+# compilation of the random-number code (threefry) about twofold for the same run time on these small
+# loops; the data generators, which run once, use level 0.
+_O1 = {"xla_backend_optimization_level": 1}
+_O0 = {"xla_backend_optimization_level": 0}
+
 _MOVED = ("GradCurve", "sgd_grad_curve", "ReplacementRuns", "replacement_comparison", "MethodComparison",
           "compare_methods")
 __getattr__ = deprecated_aliases(__name__, {name: (f"course_lib.chapters.sgd:{name}", "0.2") for name in _MOVED})
@@ -224,7 +230,7 @@ def make_problem(key: jax.Array, kind: str, n: int, d: int, *, reg: float = 0.0,
     return Problem(base, jnp.asarray(ncvx, dtype=A.dtype))
 
 
-@partial(jax.jit, static_argnames=("n", "d", "kind", "normalize"))
+@partial(jax.jit, static_argnames=("n", "d", "kind", "normalize"), compiler_options=_O0)
 def _make_data(key, scales, noise, n, d, kind, normalize):
     # one compiled call (a sequence of eager operations compiled one XLA kernel each per new shape)
     k1, k2, k3 = jax.random.split(key, 3)
@@ -242,7 +248,7 @@ def _make_data(key, scales, noise, n, d, kind, normalize):
     return A, b
 
 
-@partial(jax.jit, static_argnames=("batch_max", "n_draws", "replacement"))
+@partial(jax.jit, static_argnames=("batch_max", "n_draws", "replacement"), compiler_options=_O1)
 def _minibatch_draws(problem, theta, key, batch, batch_max, n_draws, replacement):
     w = jnp.where(jnp.arange(batch_max) < batch, 1.0 / batch, 0.0)   # weight 1/b on the first b slots
 
@@ -357,31 +363,54 @@ def _stack(theta0: jax.Array, thetas: jax.Array) -> jax.Array:
     return jnp.concatenate([theta0[None], thetas], axis=0)
 
 
+_NO_STOP = -1.0   # a tolerance that no squared distance meets: run every step
+
+
+def _stop_args(problem: Problem, theta0: jax.Array, stop) -> tuple[jax.Array, jax.Array]:
+    """``stop`` = ``(theta_star, eps)`` or ``None`` as the traced pair (theta_star, tolerance) of the loops."""
+    if stop is None:
+        return jnp.zeros_like(theta0), jnp.asarray(_NO_STOP, theta0.dtype)
+    if not (isinstance(stop, tuple) and len(stop) == 2):
+        raise ValueError(f"stop must be a pair (theta_star, eps) or None, got {stop!r}")
+    ts = _checks.finite_array("stop[0] (theta_star)", stop[0], ndim=1, last=problem.dim)
+    _checks.positive("stop[1] (eps)", stop[1])
+    # 0.9 eps in single precision: the first record with a float64 relative error <= eps comes no later
+    return jnp.asarray(ts, theta0.dtype), jnp.asarray(0.9 * float(stop[1]), theta0.dtype)
+
+
+def _reached(theta0, theta_star, tol):
+    """``done(theta)``: the relative squared distance to ``theta_star`` is at most ``tol`` (never if tol < 0)."""
+    e0 = jnp.sum((theta0 - theta_star) ** 2)
+    return lambda th: (tol >= 0) & (jnp.sum((th - theta_star) ** 2) <= tol * e0)
+
+
+def _chunks(advance, done, theta_of=lambda s: s[0], out=lambda s: s[0]):
+    """Scan body over records: ``advance(state, r)`` runs record ``r``'s steps unless ``done`` at the last record
+    (then the state, and so the record, is repeated: the remaining steps are skipped)."""
+    def chunk(state, r):
+        state = jax.lax.cond(done(theta_of(state)), lambda s, r: s, advance, state, r)
+        return state, out(state)
+    return chunk
+
+
 # -- gradient descent ----------------------------------------------------------
 
 
-@partial(jax.jit, static_argnames=("n_records",))
-def _gd(problem, theta0, step, n_records, record_every):
-    def body(k, th):
-        return th - step * problem.grad(th)
-
-    def chunk(th, r):
-        th = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, th)
-        return th, th
-
-    _, thetas = jax.lax.scan(chunk, theta0, jnp.arange(n_records))
-    return _stack(theta0, thetas)
-
-
-def gd(problem: Problem, theta0, *, step: float, n_records: int, record_every: int = 1) -> Run:
+def gd(problem: Problem, theta0, *, step: float, n_records: int, record_every: int = 1, stop=None) -> Run:
     r"""Gradient descent :math:`\theta_{k+1} = \theta_k - \alpha\nabla J(\theta_k)`, ``n`` evaluations per step.
 
     Runs ``n_records * record_every`` steps and records every ``record_every``-th iterate.
+    ``stop=(theta_star, eps)`` skips the steps after the first record whose relative squared distance
+    :math:`\|\theta-\theta^\star\|^2/\|\theta_0-\theta^\star\|^2` is below ``eps`` (the later records repeat it;
+    the same for every method of this module that takes ``stop``).
     """
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
     n_records, record_every = _records(n_records, record_every, problem.dim)
-    thetas = _check_run("gd", _gd(problem, theta0, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every)))
+    dt = theta0.dtype
+    # Nesterov's loop with momentum 0 is gradient descent (y = theta exactly): one compiled program for both
+    thetas = _check_run("gd", _nesterov(problem, theta0, jnp.asarray(step, dt), jnp.asarray(0.0, dt), n_records,
+                                        jnp.asarray(record_every), *_stop_args(problem, theta0, stop)))
     steps = np.arange(n_records + 1) * record_every
     return Run(thetas, steps * problem.n, steps)
 
@@ -403,8 +432,7 @@ def _epoch_indices(key, k, n, batch, batch_max, perm):
     return perm, idx
 
 
-@partial(jax.jit, static_argnames=("n_records", "batch_max", "replacement"))
-def _sgd(problem, theta0, key, step, batch, power, offset, noise_std, n_records, record_every, batch_max,
+def _sgd_impl(problem, theta0, key, step, batch, power, offset, noise_std, n_records, record_every, batch_max,
          replacement):
     A, b, n = problem.base.features, problem.base.targets, problem.n
     kidx, knoise = jax.random.split(key)
@@ -418,7 +446,10 @@ def _sgd(problem, theta0, key, step, batch, power, offset, noise_std, n_records,
             perm, idx = _epoch_indices(kidx, k, n, batch, batch_max, perm)
         s = problem.dloss(A[idx] @ th, b[idx]) * w
         g = A[idx].T @ s + problem.reg_grad(th)
-        g = g + noise_std * jax.random.normal(jax.random.fold_in(knoise, k), th.shape, th.dtype)
+        # the extra noise only when asked for (a true branch: noise_std is the same for every vmapped run)
+        g = jax.lax.cond(noise_std > 0,
+                         lambda g: g + noise_std * jax.random.normal(jax.random.fold_in(knoise, k), th.shape, th.dtype),
+                         lambda g: g, g)
         alpha = step * (offset / (offset + k)) ** power
         return th - alpha * g, perm
 
@@ -430,11 +461,14 @@ def _sgd(problem, theta0, key, step, batch, power, offset, noise_std, n_records,
     return _stack(theta0, thetas)
 
 
-@partial(jax.jit, static_argnames=("n_records", "batch_max", "replacement", "n_runs"))
+_sgd = jax.jit(_sgd_impl, static_argnames=("n_records", "batch_max", "replacement"), compiler_options=_O1)
+
+
+@partial(jax.jit, static_argnames=("n_records", "batch_max", "replacement", "n_runs"), compiler_options=_O1)
 def _sgd_runs(problem, theta0, key, step, batch, power, offset, noise_std, n_records, record_every, batch_max,
               replacement, n_runs):
     # the keys are split inside the compiled call: one compilation per shape, not three
-    run = partial(_sgd, problem, theta0, n_records=n_records, record_every=record_every, batch_max=batch_max,
+    run = partial(_sgd_impl, problem, theta0, n_records=n_records, record_every=record_every, batch_max=batch_max,
                   replacement=replacement)
     return jax.vmap(lambda k: run(k, step, batch, power, offset, noise_std))(jax.random.split(key, n_runs))
 
@@ -495,8 +529,8 @@ def sgd(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int
 # -- SAG and SAGA -----------------------------------------------------------------
 
 
-@partial(jax.jit, static_argnames=("n_records", "saga"))
-def _sag_saga(problem, theta0, key, step, n_records, record_every, saga):
+@partial(jax.jit, static_argnames=("n_records",), compiler_options=_O1)
+def _sag_saga(problem, theta0, key, step, n_records, record_every, saga, theta_star, tol):
     A, b, n = problem.base.features, problem.base.targets, problem.n
     table = problem.dloss(A @ theta0, b)              # n evaluations at theta0
 
@@ -505,73 +539,76 @@ def _sag_saga(problem, theta0, key, step, n_records, record_every, saga):
         i = jax.random.randint(jax.random.fold_in(key, k), (), 0, n)
         s_new = problem.dloss(A[i] @ th, b[i])
         diff = (s_new - table[i]) * A[i]
-        if saga:   # unbiased: new - old + average of the table
-            th = th - step * (diff + gbar + problem.reg_grad(th))
-            gbar = gbar + diff / n
-        else:      # biased: average of the updated table
-            gbar = gbar + diff / n
-            th = th - step * (gbar + problem.reg_grad(th))
-        return th, table.at[i].set(s_new), gbar
+        new_gbar = gbar + diff / n
+        # saga (traced: one program for both): unbiased, new - old + average of the table;
+        # sag: biased, the average of the updated table
+        th = jnp.where(saga, th - step * (diff + gbar + problem.reg_grad(th)),
+                       th - step * (new_gbar + problem.reg_grad(th)))
+        return th, table.at[i].set(s_new), new_gbar
 
-    def chunk(state, r):
+    def advance(state, r):
         th, table, _ = state
         gbar = A.T @ table / n                            # recomputed exactly: no drift in float32
-        state = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, (th, table, gbar))
-        return state, state[0]
+        return jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, (th, table, gbar))
 
+    chunk = _chunks(advance, _reached(theta0, theta_star, tol))
     _, thetas = jax.lax.scan(chunk, (theta0, table, jnp.zeros_like(theta0)), jnp.arange(n_records))
     return _stack(theta0, thetas)
 
 
-def _incremental(name: str, problem, theta0, key, step, n_records, record_every, saga: bool) -> Run:
+def _incremental(name: str, problem, theta0, key, step, n_records, record_every, saga: bool, stop=None) -> Run:
     theta0 = _start(problem, theta0)
     _checks.positive("step", step)
     n_records, record_every = _records(n_records, record_every, problem.dim)
-    thetas = _sag_saga(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every), saga)
+    thetas = _sag_saga(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_records, jnp.asarray(record_every),
+                       jnp.asarray(saga), *_stop_args(problem, theta0, stop))
     thetas = _check_run(name, thetas)
     steps = np.arange(n_records + 1) * record_every
     return Run(thetas, problem.n + steps, steps)
 
 
-def sag(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int, record_every: int = 1) -> Run:
+def sag(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int, record_every: int = 1,
+        stop=None) -> Run:
     r"""SAG :cite:`schmidt2017sag`: keep the last gradient :math:`y_i` of every term; at step ``k`` refresh
     :math:`y_{i_k} = \nabla J_{i_k}(\theta_k)` and move along their average,
     :math:`\theta_{k+1} = \theta_k - \alpha\frac1n\sum_i y_i`.  One evaluation per step (plus ``n`` to fill
     the table at :math:`\theta_0`).  Theory: :math:`\alpha = 1/(16L_{\max})`; :math:`1/L_{\max}` works in practice.
     """
     _checks.prng_key("key", key, batched=True)
-    return _incremental("sag", problem, theta0, key, step, n_records, record_every, saga=False)
+    return _incremental("sag", problem, theta0, key, step, n_records, record_every, saga=False, stop=stop)
 
 
-def saga(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int, record_every: int = 1) -> Run:
+def saga(problem: Problem, theta0, key: jax.Array, *, step: float, n_records: int, record_every: int = 1,
+         stop=None) -> Run:
     r"""SAGA :cite:`defazio2014saga`: :math:`\theta_{k+1} = \theta_k - \alpha\bigl[\nabla J_{i_k}(\theta_k) - y_{i_k}
     + \frac1n\sum_i y_i\bigr]`, then :math:`y_{i_k} = \nabla J_{i_k}(\theta_k)`; an unbiased estimate whose
     variance vanishes at the optimum.  One evaluation per step (plus ``n`` for the table).  Step
     :math:`1/(3L_{\max})` in theory.
     """
     _checks.prng_key("key", key, batched=True)
-    return _incremental("saga", problem, theta0, key, step, n_records, record_every, saga=True)
+    return _incremental("saga", problem, theta0, key, step, n_records, record_every, saga=True, stop=stop)
 
 
 # -- Nesterov's accelerated gradient ---------------------------------------------------
 
 
-@partial(jax.jit, static_argnames=("n_records",))
-def _nesterov(problem, theta0, step, momentum, n_records, record_every):
+@partial(jax.jit, static_argnames=("n_records",), compiler_options=_O1)
+def _nesterov(problem, theta0, step, momentum, n_records, record_every, theta_star, tol):
     def body(k, state):
         th, prev = state
         y = th + momentum * (th - prev)
         return y - step * problem.grad(y), th
 
-    def chunk(state, r):
-        state = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
-        return state, state[0]
+    def advance(state, r):
+        return jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
 
+    chunk = _chunks(advance, _reached(theta0, theta_star, tol))
     _, thetas = jax.lax.scan(chunk, (theta0, theta0), jnp.arange(n_records))
     return _stack(theta0, thetas)
 
 
-def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_records: int, record_every: int = 1) -> Run:
+def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_records: int, record_every: int = 1,
+             stop=None) -> Run:
     r"""Nesterov's accelerated gradient descent :cite:`nesterov2018lectures` for strongly convex :math:`J`:
 
     .. math:: y_k = \theta_k + \beta(\theta_k - \theta_{k-1}), \qquad \theta_{k+1} = y_k - \alpha\nabla J(y_k),
@@ -589,7 +626,7 @@ def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_record
     n_records, record_every = _records(n_records, record_every, problem.dim)
     dt = theta0.dtype
     thetas = _check_run("nesterov", _nesterov(problem, theta0, jnp.asarray(step, dt), jnp.asarray(momentum, dt),
-                                              n_records, jnp.asarray(record_every)))
+                                              n_records, jnp.asarray(record_every), *_stop_args(problem, theta0, stop)))
     steps = np.arange(n_records + 1) * record_every
     return Run(thetas, steps * problem.n, steps)
 
@@ -597,8 +634,8 @@ def nesterov(problem: Problem, theta0, *, step: float, momentum: float, n_record
 # -- SVRG ----------------------------------------------------------------------------
 
 
-@partial(jax.jit, static_argnames=("n_epochs",))
-def _svrg(problem, theta0, key, step, n_epochs, inner):
+@partial(jax.jit, static_argnames=("n_slots",), compiler_options=_O1)
+def _svrg(problem, theta0, key, step, n_slots, n_epochs, inner, theta_star, tol):
     A, b, n = problem.base.features, problem.base.targets, problem.n
 
     def epoch(th, e):
@@ -612,14 +649,20 @@ def _svrg(problem, theta0, key, step, n_epochs, inner):
             v = (problem.dloss(A[i] @ th, b[i]) - s_snap[i]) * A[i] + mu_data + problem.reg_grad(th)
             return th - step * v                            # 2 evaluations
 
-        th = jax.lax.fori_loop(0, inner, body, th)
+        return jax.lax.fori_loop(0, inner, body, th)
+
+    done = _reached(theta0, theta_star, tol)
+
+    def slot(th, e):   # epochs beyond n_epochs (traced) or after the target are skipped
+        th = jax.lax.cond((e < n_epochs) & ~done(th), epoch, lambda th, e: th, th, e)
         return th, th
 
-    _, thetas = jax.lax.scan(epoch, theta0, jnp.arange(n_epochs))
+    _, thetas = jax.lax.scan(slot, theta0, jnp.arange(n_slots))
     return _stack(theta0, thetas)
 
 
-def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int, inner: int | None = None) -> Run:
+def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int, inner: int | None = None,
+         stop=None) -> Run:
     r"""SVRG :cite:`johnson2013svrg`: each epoch takes a snapshot :math:`\tilde\theta` and its full gradient,
     then ``inner`` steps :math:`\theta \leftarrow \theta - \alpha[\nabla J_i(\theta) - \nabla J_i(\tilde\theta)
     + \nabla J(\tilde\theta)]` (``inner = n`` by default; the last iterate starts the next epoch).
@@ -632,7 +675,11 @@ def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int
     n_epochs = _checks.positive_int("n_epochs", n_epochs)
     inner = problem.n if inner is None else _checks.positive_int("inner", inner)
     _checks.work_size(f"svrg(n_epochs={n_epochs}, inner={inner})", steps=n_epochs * (inner + 1), size=problem.dim)
-    thetas = _check_run("svrg", _svrg(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_epochs, jnp.asarray(inner)))
+    # the number of epochs is traced: the loop has a power-of-two number of slots (one compilation per octave)
+    n_slots = max(8, 1 << (n_epochs - 1).bit_length())
+    thetas = _svrg(problem, theta0, key, jnp.asarray(step, theta0.dtype), n_slots, jnp.asarray(n_epochs),
+                   jnp.asarray(inner), *_stop_args(problem, theta0, stop))
+    thetas = _check_run("svrg", jnp.asarray(np.asarray(thetas)[:n_epochs + 1]))   # on the host: no compilation
     epochs = np.arange(n_epochs + 1)
     return Run(thetas, epochs * (problem.n + 2 * inner), epochs * inner)
 
@@ -640,8 +687,8 @@ def svrg(problem: Problem, theta0, key: jax.Array, *, step: float, n_epochs: int
 # -- loopless Katyusha ----------------------------------------------------------------
 
 
-@partial(jax.jit, static_argnames=("n_records",))
-def _katyusha(problem, theta0, key, L, sigma, theta1, theta2, prob, n_records, record_every):
+@partial(jax.jit, static_argnames=("n_records",), compiler_options=_O1)
+def _katyusha(problem, theta0, key, L, sigma, theta1, theta2, prob, n_records, record_every, theta_star, tol):
     A, b, n = problem.base.features, problem.base.targets, problem.n
     eta = theta2 / ((1.0 + theta2) * theta1)
 
@@ -662,10 +709,10 @@ def _katyusha(problem, theta0, key, L, sigma, theta1, theta2, prob, n_records, r
                                        lambda: (w, s_w, g_w, ev + 2))
         return y_new, z_new, w, s_w, g_w, ev
 
-    def chunk(state, r):
-        state = jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
-        return state, (state[0], state[5])
+    def advance(state, r):
+        return jax.lax.fori_loop(r * record_every, (r + 1) * record_every, body, state)
 
+    chunk = _chunks(advance, _reached(theta0, theta_star, tol), out=lambda s: (s[0], s[5]))
     s0, g0 = snapshot(theta0)
     init = (theta0, theta0, theta0, s0, g0, jnp.asarray(n, jnp.int32))
     _, (ys, evs) = jax.lax.scan(chunk, init, jnp.arange(n_records))
@@ -673,7 +720,7 @@ def _katyusha(problem, theta0, key, L, sigma, theta1, theta2, prob, n_records, r
 
 
 def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record_every: int = 1,
-             theta1: float | None = None, theta2: float = 0.5, prob: float | None = None) -> Run:
+             theta1: float | None = None, theta2: float = 0.5, prob: float | None = None, stop=None) -> Run:
     r"""Loopless Katyusha (L-Katyusha) :cite:`kovalev2020lkatyusha`, accelerated variance reduction.
 
     Three sequences :math:`y, z, w` (all :math:`\theta_0` at the start), :math:`\sigma = \mu/L_{\max}`,
@@ -707,7 +754,7 @@ def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record
         raise ValueError(f"theta1 + theta2 must be <= 1, got {theta1} + {theta2}")
     dt = theta0.dtype
     thetas, evs = _katyusha(problem, theta0, key, *(jnp.asarray(v, dt) for v in (L, sigma, theta1, theta2, prob)),
-                            n_records, jnp.asarray(record_every))
+                            n_records, jnp.asarray(record_every), *_stop_args(problem, theta0, stop))
     thetas = _check_run("katyusha", thetas)
     return Run(thetas, np.concatenate([[problem.n], np.asarray(evs)]), np.arange(n_records + 1) * record_every)
 
@@ -715,8 +762,7 @@ def katyusha(problem: Problem, theta0, key: jax.Array, *, n_records: int, record
 _GRAD_CHUNK = 2048   # iterates per vmapped block in _grad_sq: bounds the (block, n) intermediate
 
 
-@jax.jit
-def _grad_sq(problem, thetas):
+def _grad_sq_impl(problem, thetas):
     flat = thetas.reshape(-1, thetas.shape[-1])
     if problem.base.kind == "least_squares":
         # grad = H theta - c + R'(theta) with H = A^T A / n and c = A^T b / n: a (d, d) product per
@@ -730,13 +776,16 @@ def _grad_sq(problem, thetas):
     return g2.reshape(thetas.shape[:-1])
 
 
+_grad_sq = jax.jit(_grad_sq_impl, compiler_options=_O1)
+
+
 def grad_norms(problem: Problem, thetas) -> jax.Array:
     r"""Squared gradient norms :math:`\|\nabla J(\theta)\|^2` of iterates ``(..., d)``: returns ``(...)``."""
     thetas = _checks.last_axis("thetas", thetas, problem.dim)
-    return _grad_sq(problem, thetas)
+    return (_grad_sq_impl if isinstance(thetas, jax.core.Tracer) else _grad_sq)(problem, thetas)
 
 
-@jax.jit
+@partial(jax.jit, compiler_options=_O1)
 def _values(problem, thetas):
     return problem.value(thetas)
 
@@ -868,13 +917,17 @@ def relative_errors(run: Run, theta_star) -> np.ndarray:
 
 
 def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, n_points: int = 60,
-               theta0=None) -> Run:
+               theta0=None, stop=None) -> Run:
     """Run ``method`` (one of ``gd, agd, sgd, sag, saga, svrg, katyusha``) from ``theta0`` (zeros by default) with its
     :func:`default_step` for about ``budget`` gradient evaluations, recording about ``n_points`` iterates.
     SGD uses the decaying step :math:`\\alpha_k = 1/(\\mu(k + k_0))` with :math:`k_0 = 2\\kappa`
     (the classical strongly convex schedule, error :math:`O(\\kappa/k)`); ``agd`` is :func:`nesterov` with
     :math:`\\alpha = 1/L` and :math:`\\beta = (\\sqrt{L/\\mu}-1)/(\\sqrt{L/\\mu}+1)`; ``katyusha`` uses
-    the default parameters of :func:`katyusha` (about 3 evaluations per step)."""
+    the default parameters of :func:`katyusha` (about 3 evaluations per step).
+
+    ``stop=(theta_star, eps)`` (not for ``sgd``): skip the steps after the first record whose relative squared
+    distance to ``theta_star`` is below ``eps``; the records up to it, hence :func:`evals_to_reach` at ``eps``,
+    are those of the full run, at the cost of the run up to that point only."""
     _checks.prng_key("key", key, batched=True)
     _checks.one_of("method", method, METHODS)
     _checks.positive("budget", budget)
@@ -883,25 +936,27 @@ def run_method(method: str, problem: Problem, key: jax.Array, budget: float, *, 
     m = _checks.positive_int("n_points", n_points)
     if method == "gd":
         every = max(1, int(budget / n / m))
-        return gd(problem, theta0, step=default_step("gd", problem), n_records=m, record_every=every)
+        return gd(problem, theta0, step=default_step("gd", problem), n_records=m, record_every=every, stop=stop)
     if method == "agd":
         every = max(1, int(budget / n / m))
         q = math.sqrt(problem.L / problem.mu)
         return nesterov(problem, theta0, step=default_step("agd", problem), momentum=(q - 1) / (q + 1),
-                        n_records=m, record_every=every)
+                        n_records=m, record_every=every, stop=stop)
     if method == "svrg":   # inner loop of length max(n, 2 kappa), as the analysis requires
         inner = int(max(n, 2 * problem.kappa))
         return svrg(problem, theta0, key, step=default_step("svrg", problem), inner=inner,
-                    n_epochs=max(1, int(budget / (n + 2 * inner))))
+                    n_epochs=max(1, int(budget / (n + 2 * inner))), stop=stop)
     if method == "katyusha":
-        return katyusha(problem, theta0, key, n_records=m, record_every=max(1, int(budget / 3 / m)))
+        return katyusha(problem, theta0, key, n_records=m, record_every=max(1, int(budget / 3 / m)), stop=stop)
     every = max(1, int(budget / m))
     if method == "sgd":
+        if stop is not None:
+            raise ValueError("stop is not supported for method 'sgd' (its runs are vmapped over chains)")
         k0 = 2.0 * problem.kappa
         return sgd(problem, theta0, key, step=1.0 / (problem.mu * k0), n_records=m, record_every=every,
                    power=1.0, offset=k0)
     fn = sag if method == "sag" else saga
-    return fn(problem, theta0, key, step=default_step(method, problem), n_records=m, record_every=every)
+    return fn(problem, theta0, key, step=default_step(method, problem), n_records=m, record_every=every, stop=stop)
 
 
 def sklearn_solution(problem: Problem, *, solver: str = "lbfgs", tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
@@ -938,7 +993,7 @@ def sklearn_solution(problem: Problem, *, solver: str = "lbfgs", tol: float = 1e
     return np.asarray(model.coef_[0], dtype=np.float64)
 
 
-@jax.jit
+@partial(jax.jit, compiler_options=_O1)
 def _mean_sq_example_grads(problem, theta):
     return jnp.mean(jnp.sum(problem.example_grads(theta) ** 2, axis=1))
 

@@ -312,6 +312,9 @@ _e("stochastic.evals_to_reach", lambda: dict(errors=0.5 ** np.arange(10.0), eval
    errors="array", evals="array", eps="pos")
 _e("stochastic.run_method", lambda: dict(method="gd", problem=_sproblem(), key=_key(), budget=3.0, n_points=5),
    method="option", key="key", budget="pos", n_points="count")
+_e("chapters.sgd.minibatch_deviations",
+   lambda: dict(problem=_sproblem(), theta=np.zeros(3), key=_key(), batches=np.array([1, 2]), n_draws=5),
+   theta="shaped", key="key", n_draws="count")
 _e("chapters.sgd.compare_methods", lambda: dict(key=_key(), n=8, kappa=10.0, epochs=2.0, methods=("gd", "sgd"), d=2),
    {"methods": ["gd", ("gd", "nope")]}, key="key", n="count", kappa="pos", epochs="pos", eps="pos", d="count")
 

@@ -72,6 +72,21 @@ def test_without_replacement_has_less_variance():
         assert pred < s2 / b
 
 
+def test_minibatch_deviations_match_both_variance_formulas():
+    # the chapter's first figure: one call measures every batch size, with and without replacement
+    p = st.make_problem(KEY, "least_squares", 50, 4)
+    th = jnp.zeros(4)
+    s2 = float(p.variance(th))
+    batches = np.array([1, 5, 25, 45])
+    msq = sgd_ch.minibatch_deviations(p, th, KEY, batches, n_draws=4000)
+    for repl in (True, False):
+        pred = st.minibatch_variance(s2, 50, batches, replacement=repl)
+        assert np.all(np.abs(msq[repl] / pred - 1) < 0.1), (repl, msq[repl] / pred)
+    assert msq[True][-1] / msq[False][-1] > 5          # b = 45 of 50: far less variance without replacement
+    with pytest.raises(ValueError, match="batches"):
+        sgd_ch.minibatch_deviations(p, th, KEY, np.array([0, 51]), n_draws=10)
+
+
 def test_complexity_table_within_a_constant_factor():
     scales = jnp.geomspace(1.0, 1e-2, 6)
     ratios = []

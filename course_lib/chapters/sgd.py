@@ -1,5 +1,7 @@
 r"""The chapter "Stochastic gradient descent" (``book/sgd.md``): its studies and the widget's computation.
 
+* :func:`minibatch_deviations` -- measured :math:`\mathbb E\|g_b-\nabla J\|^2` for many batch sizes at once,
+  with and without replacement;
 * :func:`sgd_grad_curve` -- many SGD chains on a nonconvex finite sum, their mean squared
   gradient norm against the nonconvex bound :func:`course_lib.stochastic.nonconvex_bound`;
 * :func:`replacement_comparison` -- SGD with and without replacement (random reshuffling)
@@ -25,6 +27,7 @@ from ..stochastic import (METHODS, Problem, complexity, grad_norms, make_problem
                           reference_solution, relative_errors, run_method, sgd)
 
 __all__ = [
+    "minibatch_deviations",
     "GradCurve",
     "sgd_grad_curve",
     "ReplacementRuns",
@@ -52,10 +55,53 @@ class GradCurve(NamedTuple):
     gap: float
 
 
+@partial(jax.jit, static_argnames=("b_max", "n_draws"), compiler_options={"xla_backend_optimization_level": 1})
+def _prefix_deviations(problem, theta, key, batches, b_max, n_draws):
+    n = problem.n
+    G = problem.example_grads(theta) - problem.grad(theta)       # (n, d): centred per-example gradients
+    bf = batches.astype(G.dtype)[:, None]
+
+    def one(k, replacement):
+        if replacement:
+            idx = jax.random.randint(k, (b_max,), 0, n)
+        else:   # the first entries of a random permutation: for every b, a uniform subset of b distinct indices
+            idx = jax.random.permutation(k, n)[:b_max]
+        mean = jnp.cumsum(G[idx], axis=0)[batches - 1] / bf       # (B, d): g_b - grad J for every b
+        return jnp.sum(mean**2, axis=1)
+
+    k1, k2 = jax.random.split(key)
+    out = [jax.vmap(lambda k: one(k, r))(jax.random.split(kk, n_draws)).mean(0) for kk, r in ((k1, True), (k2, False))]
+    return out[0], out[1]
+
+
+def minibatch_deviations(problem: Problem, theta, key: jax.Array, batches, *, n_draws: int) -> dict:
+    r"""Measured :math:`\mathbb E\|g_b(\theta) - \nabla J(\theta)\|^2` of minibatch gradients for every ``b`` in
+    ``batches`` (``(B,)`` integers in ``[1, n]``), averaged over ``n_draws`` draws, with replacement (i.i.d.
+    uniform indices) and without (a uniform subset of ``b`` distinct indices); returns ``{True: (B,), False: (B,)}``
+    (float64), to compare with :func:`course_lib.stochastic.minibatch_variance`.
+
+    Each draw takes one sequence of ``max(batches)`` indices (i.i.d., or the start of a random permutation)
+    and uses its first ``b`` for every ``b``: one compiled call for all batch sizes.  Every point is an
+    unbiased estimate from ``n_draws`` independent draws; the points of one curve share their draws."""
+    _checks.prng_key("key", key, batched=True)
+    if not isinstance(problem, Problem):
+        raise ValueError(f"problem must be a course_lib.stochastic.Problem, got {type(problem).__name__}")
+    theta = _checks.finite_array("theta", theta, ndim=1, last=problem.dim)
+    b = np.asarray(_checks.real_array("batches", batches, low=1.0))
+    if b.ndim != 1 or b.size == 0 or np.any(b != np.round(b)) or np.any(b > problem.n):
+        raise ValueError(f"batches must be a non-empty 1-D array of whole numbers in [1, n = {problem.n}], "
+                         f"got {batches!r}")
+    n_draws = _checks.positive_int("n_draws", n_draws)
+    _checks.work_size(f"minibatch_deviations(n_draws={n_draws}, max batch {int(b.max())})", steps=1,
+                      size=n_draws * int(b.max()) * problem.dim)
+    wr, wo = _prefix_deviations(problem, theta, key, jnp.asarray(b, jnp.int32), int(b.max()), n_draws)
+    return {True: np.asarray(wr, np.float64), False: np.asarray(wo, np.float64)}
+
+
 _VAR_CHUNK = 256   # iterates per block in _curve_stats: bounds the (block, n, d) per-example gradients
 
 
-@partial(jax.jit, static_argnames=("stride",))
+@partial(jax.jit, static_argnames=("stride",), compiler_options={"xla_backend_optimization_level": 1})
 def _curve_stats(problem, thetas, theta0, stride):
     # squared gradient norms of every iterate, the largest sigma^2(theta) over a subsample of them
     # (in blocks: all at once was a (iterates, n, d) temporary of 200 MB), and J(theta0)
