@@ -11,6 +11,8 @@ that bad-input tests may replace.  Kinds (see :data:`BAD_VALUES`):
   (also tried at 10**12, which must be refused up front, not run);
 * ``array`` -- a finite real non-empty array (also tried empty, complex, bool, with NaN or inf);
   ``shaped`` -- the same, whose shape is fixed by the other arguments (also tried with a wrong shape);
+* ``costs`` -- a square ``(p, p)`` matrix of transition costs in [0, inf], where inf is a value (no direct
+  transition): tried with NaN, complex, bool, empty, non-square, strings and None;
 * ``key`` -- a JAX PRNG key; ``option`` -- one of a fixed set of names;
   ``callable`` -- a function.
 
@@ -81,6 +83,7 @@ BAD_VALUES: dict[str, list[Any]] = {
     "steps": [0, -1, 2.5, math.nan, "a", None, True, 10**12],
     "array": [NAN_ARRAY, INF_ARRAY, COMPLEX_ARRAY, BOOL_ARRAY, EMPTY, "a", None],
     "shaped": [NAN_ARRAY, INF_ARRAY, COMPLEX_ARRAY, BOOL_ARRAY, EMPTY, WRONG_SHAPE, "a", None],
+    "costs": [NAN_ARRAY, COMPLEX_ARRAY, BOOL_ARRAY, EMPTY, WRONG_SHAPE, "a", None],
     "key": [0, None, "a", 1.5],
     "option": ["nope", None, 3],
     "callable": [None, 3],
@@ -316,13 +319,17 @@ _e("chapters.sgd.compare_methods", lambda: dict(key=_key(), n=8, kappa=10.0, epo
    {"methods": ["gd", ("gd", "nope")]}, key="key", n="count", kappa="pos", epochs="pos", eps="pos", d="count")
 
 # ---------------------------------------------------------------- energy
-_e("energy.check_costs", lambda: dict(B=_costs()), B="array")
-_e("energy.energies", lambda: dict(B=_costs()), B="array")
-_e("energy.energies_brute_force", lambda: dict(B=_costs()), B="array")
-_e("energy.path_costs", lambda: dict(B=_costs()), B="array")
-_e("energy.markov_chain", lambda: dict(B=_costs(), step=0.5), B="array", step="pos")
-_e("energy.stationary_distribution", lambda: dict(P=np.full((3, 3), 1 / 3)), P="array")
-_e("energy.relative_energy", lambda: dict(B=_costs(), target=[0], i=1), B="array")
+_NEG_COSTS = {"B": [np.array([[0.0, -1.0], [1.0, 0.0]]), np.array([[0.0, -np.inf], [1.0, 0.0]])]}
+_e("energy.check_costs", lambda: dict(B=_costs()), _NEG_COSTS, B="costs")
+_e("energy.energies", lambda: dict(B=_costs()), _NEG_COSTS, B="costs")
+_e("energy.energies_brute_force", lambda: dict(B=_costs()), _NEG_COSTS, B="costs")
+_e("energy.path_costs", lambda: dict(B=_costs()), _NEG_COSTS, B="costs")
+_e("energy.markov_chain", lambda: dict(B=_costs(), step=0.5), _NEG_COSTS, B="costs", step="pos")
+_e("energy.stationary_distribution", lambda: dict(P=np.full((3, 3), 1 / 3)),
+   {"P": [np.full((3, 3), 0.5), np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])]}, P="shaped")
+_e("energy.relative_energy", lambda: dict(B=_costs(), target=[0], i=1),
+   {**_NEG_COSTS, "target": [[3], [-1], [], 0.5, "a", None, True], "i": [3, -1, 1.5, "a", None, True, [1, 2]]},
+   B="costs")
 _e("energy.flow_connections",
    lambda: dict(f=_quad, points=np.zeros((1, 2)), hessians=np.eye(2)[None], n_dirs=4, n_steps=50),
    f="callable", points="array", hessians="array", n_dirs="count", eps="pos", dt="pos", n_steps="steps", tol="pos")
@@ -331,7 +338,8 @@ _e("energy.gradient_flow_path", lambda: dict(f=_quad, x0=np.ones(2), dt=0.01, n_
 _e("energy.gaussian_action", lambda: dict(f=_quad, path=np.ones((5, 2)), duration=1.0, sigma=1.0), f="callable",
    path="array", duration="pos", sigma="pos")
 _e("energy.transition_costs", lambda: dict(values=np.array([0.0, 1.0]), connections=[(0, 1)], sigma=1.0),
-   values="array", sigma="pos", noise="option")
+   {"connections": [[(0, 2)], [(0, 0)], [(0,)], [(0.5, 1)], "a", None, 3]}, values="array", sigma="pos",
+   noise="option")
 
 # ---------------------------------------------------------------- networks
 _e("networks.cross_entropy", lambda: dict(logits=np.zeros((3, 4)), y=np.array([0, 1, 3])),
@@ -811,19 +819,9 @@ NOT_YET_VALIDATED: set[str] = {
     "averaging.perturbed_gd",
     "averaging.predicted_escape_steps",
     "averaging.running_average",
-    "energy.check_costs",
-    "energy.energies",
-    "energy.energies_brute_force",
-    "energy.gaussian_action",
-    "energy.markov_chain",
-    "energy.path_costs",
-    "energy.relative_energy",
-    "energy.stationary_distribution",
-    "energy.transition_costs",
     "exit_times.chain_costs",
     "exit_times.three_humps_graph",
     "implicit_bias.diagonal_network_gd",
-    "landscapes.FiniteSum",
     "landscapes.batch_grad",
     "landscapes.quadratic",
     "landscapes.rosenbrock",
