@@ -261,7 +261,8 @@ def predicted_escape_steps(step: Any, sigma: Any, lam: float, radius: float) -> 
     _checks.positive("radius", radius)
     a = abs(float(lam))
     mean_neg_log_z = 0.5 * (np.euler_gamma + np.log(2.0))
-    return (np.log(float(radius) * np.sqrt(2 * a / eta) / s) + mean_neg_log_z) / np.log1p(eta * a)
+    # logs of each factor: no overflow for a huge radius
+    return (np.log(float(radius)) + 0.5 * np.log(2 * a / eta) - np.log(s) + mean_neg_log_z) / np.log1p(eta * a)
 
 
 # ---------------------------------------------------------------------------
@@ -339,6 +340,8 @@ def perturbed_gd(
     X0 = _checks.finite_array("x0", x0, ndim=2)
     _checks.positive("step", step)
     _checks.nonnegative("sigma", sigma)
+    _checks.at_most("step", step)  # traced in float32
+    _checks.at_most("sigma", sigma)
     n_steps = _checks.positive_int("n_steps", n_steps)
     every = _checks.positive_int("every", every)
     if n_steps % every:
@@ -347,4 +350,7 @@ def perturbed_gd(
         raise ValueError(f"f must be a callable landscape (..., d) -> (...), got {type(f).__name__}")
     X0 = X0.astype(jnp.float32)
     rec = _pgd(f, key, X0, jnp.float32(step), jnp.float32(sigma), n_steps, every, bool(anti))
-    return np.concatenate([np.asarray(X0)[None], np.asarray(rec)])
+    out = np.concatenate([np.asarray(X0)[None], np.asarray(rec)])
+    from .divergence import check
+
+    return check(out, "perturbed_gd (reduce step or sigma)", np.inf, chain_axis=1)  # non-finite iterates only

@@ -228,7 +228,10 @@ def diagonal_network_gd(A: Any, b: Any, init_scale: Any, n_steps: int = 20_000, 
     """
     A, b = _system(A, b)
     _checks.positive("init_scale", init_scale)
+    _checks.at_most("init_scale", init_scale, 1e18, "init_scale**2 is computed in float32")
     _checks.positive("step", step)
+    _checks.at_most("step", step, 1e6, "the learning rate is step / (lambda_max (1 + 4 init_scale**2)); "
+                    "step > 2 already diverges")
     n_steps = _checks.positive_int("n_steps", n_steps)
     n_records = _checks.positive_int("n_records", n_records)
     if n_steps % n_records:

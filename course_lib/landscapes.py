@@ -111,8 +111,7 @@ THREE_HUMPS_SADDLES = np.stack([_TH_X1_SADDLES, -0.4 * _TH_X1_SADDLES], axis=-1)
 """The two saddle points of :func:`three_humps`, shape ``(2, 2)``, float64, from left to right."""
 
 
-_F32_MAX = float(np.finfo(np.float32).max)
-_F32_SQRT_MAX = _F32_MAX ** 0.5
+_F32_SQRT_MAX = _checks.FLOAT32_MAX ** 0.5
 
 
 def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
@@ -122,11 +121,10 @@ def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
     :math:`(a, a^2)`.
     """
     x = _checks.last_axis("x", x, 2)
-    for name, v, top in (("a", a, _F32_SQRT_MAX), ("b", b, _F32_MAX)):
-        _checks.real(name, v)
-        if not isinstance(v, jax.core.Tracer) and abs(float(v)) > top:
-            raise ValueError(f"{name} must be at most {top:.1e} in magnitude (f is computed in float32 and "
-                             f"would overflow), got {v!r}")
+    _checks.real("a", a)
+    _checks.real("b", b)
+    _checks.at_most("a", a, _F32_SQRT_MAX, "(a - x1)**2 is computed in float32")
+    _checks.at_most("b", b)
     x1, x2 = x[..., 0], x[..., 1]
     return (a - x1) ** 2 + b * (x2 - x1**2) ** 2
 

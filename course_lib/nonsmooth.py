@@ -249,6 +249,8 @@ def clarke_interval(f: Callable[[Any], Any], x0: Any, radius: float = 1e-4, num:
     """
     x0 = _checks.finite_array("x0", x0, ndim=0)
     _checks.positive("radius", radius)
+    if not isinstance(x0, jax.core.Tracer) and not isinstance(radius, jax.core.Tracer):
+        _checks.at_most("radius", abs(float(x0)) + float(radius), why="x0 +/- radius must be finite in float32")
     num = _checks.positive_int("num", num)
     k = jnp.arange(1, num + 1, dtype=x0.dtype) / num
     pts = jnp.concatenate([x0 - radius * k, x0 + radius * k])
@@ -279,6 +281,7 @@ def sawtooth(x: Any, width: float) -> jax.Array:
     theorem on typical Lipschitz functions :cite:`borwein1997essentially`.
     """
     _checks.positive("width", width)
+    _checks.at_most("width", width)
     if not isinstance(x, jax.core.Tracer):
         x = _checks.finite_array("x", x)
     u = jnp.asarray(x, dtype=jnp.result_type(float)) / width

@@ -145,6 +145,7 @@ def init_symmetric(key: jax.Array, m: int, scale: float = 1.0) -> Params:
     if m % 2:
         raise ValueError(f"m must be even (units come in +/- pairs), got {m}")
     _checks.positive("scale", scale)
+    _checks.at_most("scale", scale)
     phi = jax.random.uniform(key, (m // 2,), minval=0.0, maxval=2 * math.pi)
     w = scale * jnp.stack([jnp.cos(phi), jnp.sin(phi)], axis=1)
     W = jnp.repeat(w, 2, axis=0)
@@ -358,6 +359,9 @@ def linear_rate_bound(J0: float, lam_min: float, step: float, n_steps: int) -> j
     _checks.nonnegative("lam_min", lam_min)
     _checks.positive("step", step)
     n_steps = _checks.positive_int("n_steps", n_steps)
+    if not any(isinstance(v, jax.core.Tracer) for v in (step, lam_min)) and float(step) * float(lam_min) > 1:
+        raise ValueError(f"step * lam_min must be at most 1 (the bound needs step <= 1 / lambda_max <= 1 / lam_min), "
+                         f"got step={step!r}, lam_min={lam_min!r}")
     k = jnp.arange(n_steps + 1)
     return J0 * (1 - step * lam_min) ** (2 * k)
 

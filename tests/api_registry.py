@@ -816,17 +816,8 @@ NOT_YET_VALIDATED: set[str] = {
     # from `python tools/probe_inputs.py` at commit c46bdff: some bad input still gets through or gets an
     # unclear error; remove a name once its probe is all `named` (its strict test then runs)
     "ad_cost.fit_slope",
-    "averaging.perturbed_gd",
-    "averaging.predicted_escape_steps",
-    "averaging.running_average",
     "exit_times.chain_costs",
     "exit_times.three_humps_graph",
-    "implicit_bias.diagonal_network_gd",
-    "landscapes.batch_grad",
-    "landscapes.quadratic",
-    "landscapes.rosenbrock",
-    "nonsmooth.clarke_interval",
-    "nonsmooth.sawtooth",
     "optimizers.continuous_limit",
     "optimizers.heavy_ball_rate",
     "optimizers.rotation",
@@ -836,8 +827,6 @@ NOT_YET_VALIDATED: set[str] = {
     "stochastic.descent_bound",
     "stochastic.optimal_constant_step",
     "stochastic.run_method",
-    "two_layer.init_symmetric",
-    "two_layer.linear_rate_bound",
 }
 """Registered functions known to let some bad input through (strict test is an expected failure)."""
 
