@@ -407,8 +407,9 @@ def rate_vs_width(params: Params, X: Any, y: Any, widths: Any, step: float, n_st
     for i, m in enumerate(widths):
         a = math.sqrt(m)
         run = train_gd(params, X, y, a, step, n_steps, width=m)
-        lam0 = float(lambda_min(ntk_gram(params, X, a, width=m)))
-        lam1 = float(lambda_min(ntk_gram(run.params, X, a, width=m)))
+        # a singular Gram's smallest eigenvalue can come out as -1e-8: clip the roundoff
+        lam0 = max(float(lambda_min(ntk_gram(params, X, a, width=m))), 0.0)
+        lam1 = max(float(lambda_min(ntk_gram(run.params, X, a, width=m))), 0.0)
         bound = np.asarray(linear_rate_bound(float(run.losses[0]), lam0, step, n_steps))
         out[:, i] = (log_decay_rate(run.losses, window), predicted_rate(lam0, step), predicted_rate(lam1, step),
                      int(np.sum(np.asarray(run.losses) > bound * (1 + 1e-4))))

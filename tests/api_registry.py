@@ -591,6 +591,142 @@ _e("variance_reduction.compare",
    {**_NOT_PROBLEM, "params": ["a", {"nope": {}}, {"sgd": 3}, {"sgd": {"nope": 1.0}}]},
    theta0="shaped", key="key", eps="pos", budget="steps", n_runs="count", n_points="count")
 
+# ---------------------------------------------------------------- averaging, gibbs, energy, two_layer, langevin (more)
+_H2, _S2 = np.diag([1.0, 2.0]), 0.1 * np.eye(2)
+_NOT_PSD = {"H": [np.diag([1.0, -1.0])]}
+_e("averaging.averaged_constant", lambda: dict(H=_H2, S=_S2), _NOT_PSD, H="shaped", S="shaped")
+_e("averaging.last_iterate_floor", lambda: dict(H=_H2, S=_S2, step=0.1), _NOT_PSD, H="shaped", S="shaped",
+   step="pos")
+_e("averaging.stationary_covariance", lambda: dict(H=_H2, S=_S2, step=0.1), _NOT_PSD, H="shaped", S="shaped",
+   step="pos")
+_e("averaging.excess_risk", lambda: dict(x=np.ones((3, 2)), x_star=np.zeros(2), H=_H2), x="shaped",
+   x_star="shaped", H="shaped")
+_e("averaging.least_squares_noise", lambda: dict(problem=_ls()), {"problem": [None, "a", 3, np.eye(2)]})
+_e("averaging.strict_saddle", lambda: dict(x=np.ones(2)), x="shaped")
+_e("averaging.widening_valley", lambda: dict(x=np.ones(3)), x="array")
+_e("averaging.valley_hessian_trace", lambda: dict(x=np.ones(3)), x="array")
+
+
+def _edges():
+    return (np.linspace(-6.0, 6.0, 13), np.linspace(-6.0, 6.0, 13))
+
+
+def _probs():
+    from course_lib import gibbs, landscapes
+
+    return gibbs.gibbs_density(landscapes.himmelblau, _edges(), sigma=1.0, step=0.1)
+
+
+def _hist():
+    from course_lib import landscapes, simulate
+
+    return simulate.occupation_histogram(_key(8), landscapes.himmelblau, _gaussian(), np.zeros((4, 2)), 0.01, 20,
+                                         low=(-6.0, -6.0), high=(6.0, 6.0), n_bins=12)
+
+
+def _himmelblau(x):
+    from course_lib import landscapes
+
+    return landscapes.himmelblau(x)
+
+
+_e("gibbs.gibbs_density",
+   lambda: dict(f=_himmelblau, edges=_edges(), sigma=1.0, step=0.1),
+   {"edges": [None, "a", (np.linspace(-6, 6, 13),), (np.array([0.0]), np.array([0.0])),
+              (np.linspace(6, -6, 13), np.linspace(-6, 6, 13))]},
+   f="callable", sigma="pos", step="pos", noise="option", shift="nonneg", oversample="count")
+_e("gibbs.grid_mass_near", lambda: dict(probs=_probs(), edges=_edges(), centers=np.zeros((2, 2)), radius=1.0),
+   {"edges": [None, "a", (np.linspace(-6, 6, 13),)]}, probs="shaped", centers="shaped", radius="pos")
+_e("gibbs.sample_grid", lambda: dict(key=_key(), probs=_probs(), edges=_edges(), n=5),
+   {"edges": [None, "a", (np.linspace(-6, 6, 13),)], "probs": [-_probs()]}, key="key", probs="shaped", n="count")
+_e("gibbs.laplace_weights",
+   lambda: dict(values=np.array([0.0, 0.5]), hessians=np.stack([np.eye(2), 2 * np.eye(2)]), sigma=1.0, step=0.1),
+   {"hessians": [np.stack([np.eye(2), -np.eye(2)])]}, values="array", hessians="shaped", sigma="pos", step="pos",
+   noise="option")
+_e("gibbs.histogram_mass_near", lambda: dict(hist=_hist(), centers=np.zeros((2, 2)), delta=1.0),
+   {"hist": [None, "a", np.ones((3, 3))]}, centers="shaped", delta="pos")
+_e("gibbs.predicted_mass_outside",
+   lambda: dict(hist=_hist(), centers=np.zeros((1, 2)), hessians=np.eye(2)[None], weights=np.ones(1), step=0.1,
+                sigma=1.0, delta=1.0, rng=np.random.default_rng(0), n_mc=100),
+   {"hist": [None, "a", np.ones((3, 3))], "rng": [None, 3, "a"]}, centers="shaped", hessians="shaped",
+   weights="shaped", step="pos", sigma="pos", delta="pos", n_mc="steps")
+_e("gibbs.compare_with_gibbs",
+   lambda: dict(key=_key(), f=_himmelblau, sigma=1.0, step=0.005, n_chains=8, n_steps=8, n_bins=8),
+   key="key", f="callable", sigma="pos", step="pos", noise="option", shift="nonneg", n_chains="count",
+   n_steps="steps", n_bins="count")
+
+_e("energy.convergence_energy", lambda: dict(B=_costs(), target=[0], start=1),
+   {**_NEG_COSTS, "target": [[3], [-1], [], 0.5, "a", None, True], "start": [3, -1, 1.5, "a", None, True, [1, 2]]},
+   B="costs")
+_e("energy.forest_weight", lambda: dict(B=_costs(), roots=[0]),
+   {**_NEG_COSTS, "roots": [[3], [-1], [], 0.5, "a", None, True]}, B="costs")
+_e("energy.transition_graph", lambda: dict(B=_costs()), _NEG_COSTS, B="costs")
+
+
+def _sym_quadratic():
+    import sympy
+
+    x, y = sympy.symbols("x y")
+    return dict(expr=(x**2 - 1) ** 2 + y**2, x=x, y=y)
+
+
+_e("energy.critical_points", _sym_quadratic, {"x": [None, "a", 3], "y": [None, 3]}, newton_steps="count")
+
+_e("two_layer.relu", lambda: dict(t=np.linspace(-1, 1, 5)), t="array")
+_e("two_layer.network", lambda: dict(params=_tl()[0], X=_tl()[1]),
+   {"params": [None, "a", np.ones(3)], "mask": [np.ones(3), "a"]}, X="shaped", alpha="pos")
+_e("two_layer.least_squares_loss", lambda: dict(params=_tl()[0], X=_tl()[1], y=_tl()[2]),
+   {"params": [None, "a", np.ones(3)], "mask": [np.ones(3), "a"]}, X="shaped", y="shaped", alpha="pos")
+_e("two_layer.ntk_gram", lambda: dict(params=_tl()[0], X=_tl()[1]),
+   {"params": [None, "a", np.ones(3)], "width": [0, -1, 2.5, 9, "a", True]}, X="shaped", alpha="pos")
+_e("two_layer.gram_from_jacobian", lambda: dict(F=lambda th: 2.0 * th[:2], theta=np.ones(3)), F="callable",
+   theta="array")
+_e("two_layer.lambda_min_vs_width", lambda: dict(key=_key(), X=_tl()[1], widths=[4, 8], n_seeds=2),
+   {"widths": [[], [0], [2.5], "a", None, [10**12]]}, key="key", X="array", n_seeds="count")
+_e("two_layer.laziness_vs_width",
+   lambda: dict(key=_key(), X=_tl()[1], y=_tl()[2], widths=[4, 8], n_seeds=1, step=0.1, n_steps=5),
+   {"widths": [[], [0], [2.5], "a", None]}, key="key", X="array", y="shaped", n_seeds="count", step="pos",
+   n_steps="steps")
+_e("two_layer.rate_vs_width",
+   lambda: dict(params=_tl()[0], X=_tl()[1], y=_tl()[2], widths=[4, 8], step=0.1, n_steps=8, window=4),
+   {"widths": [[], [0], [2.5], [16], "a", None], "params": [None, "a"]}, X="shaped", y="shaped", step="pos",
+   n_steps="steps", window="count")
+
+
+def _teacher_run():
+    from course_lib import two_layer
+
+    t = two_layer.teacher_problem(n=8)
+    params = two_layer.init_symmetric(_key(9), 8, 0.1)
+    return t, two_layer.particle_flow(params, t.X, t.y, dt=0.1, t_max=0.3, n_records=3)
+
+
+_e("two_layer.particle_positions", lambda: dict(run=_teacher_run()[1]), {"run": [None, "a", np.ones((2, 3))]})
+_e("two_layer.teacher_alignment", lambda: dict(run=_teacher_run()[1], teacher=_teacher_run()[0]),
+   {"run": [None, "a", np.ones((2, 3))], "teacher": [None, "a", 3]}, max_angle_deg="pos")
+
+_e("langevin.free_energy",
+   lambda: dict(eta=_tl()[0].eta, W=_tl()[0].W, X=_tl()[1], y=_tl()[2], tau=0.1, lam=0.1),
+   eta="shaped", W="shaped", X="shaped", y="shaped", tau="pos", lam="nonneg")
+_e("langevin.stein_sides",
+   lambda: dict(eta=_tl()[0].eta[None], W=_tl()[0].W[None], X=_tl()[1], y=_tl()[2], lam=0.1),
+   eta="shaped", W="shaped", X="shaped", y="shaped", lam="nonneg")
+_e("langevin.mean_field_langevin",
+   lambda: dict(key=_key(), params=_tl()[0], X=_tl()[1], y=_tl()[2], tau=0.1, lam=0.1, dt=0.01, n_steps=4, every=2),
+   {"params": [None, "a", np.ones(3)]}, key="key", X="shaped", y="shaped", tau="pos", lam="nonneg", dt="pos",
+   n_steps="steps", every="count")
+
+_e("implicit_bias.predicted_gd_limit", lambda: dict(A=np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]), b=np.ones(2),
+                                                    theta0=np.zeros(3)), A="array", b="shaped", theta0="shaped")
+_e("implicit_bias.min_l1_solution", lambda: dict(A=np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]), b=np.ones(2),
+                                                 n_iter=50), A="array", b="shaped", n_iter="steps", rho="pos")
+_SEP = dict(X=np.array([[1.0, 0.5], [2.0, 1.0], [-1.0, -0.2], [-1.5, -1.0]]), y=np.array([1.0, 1.0, -1.0, -1.0]))
+_e("implicit_bias.max_margin_direction", lambda: dict(**_SEP), {"y": [np.array([1.0, 2.0, -1.0, -1.0])]},
+   X="array", y="shaped", C="pos")
+_e("implicit_bias.logistic_gd", lambda: dict(**_SEP, theta0=np.zeros(2), step=0.1, record_at=[1, 5, 10]),
+   {"y": [np.array([1.0, 2.0, -1.0, -1.0])], "record_at": [[], [5, 1], [0.5], [-1], "a", None, [10**12]]},
+   X="array", y="shaped", theta0="shaped", step="pos")
+
 REGISTRY: dict[str, Entry] = R
 
 PENDING: list[str] = [
@@ -640,14 +776,6 @@ PENDING: list[str] = [
     "autodiff.sin",
     "autodiff.sum",
     "autodiff.tanh",
-    "averaging.averaged_constant",
-    "averaging.excess_risk",
-    "averaging.last_iterate_floor",
-    "averaging.least_squares_noise",
-    "averaging.stationary_covariance",
-    "averaging.strict_saddle",
-    "averaging.valley_hessian_trace",
-    "averaging.widening_valley",
     "chapters.adaptive.adagrad_bound",
     "chapters.adaptive.adagrad_nonconvex",
     "chapters.adaptive.decoupled_least_squares",
@@ -682,10 +810,6 @@ PENDING: list[str] = [
     "chapters.two_layer.width_rate",
     "divergence.check",
     "divergence.report",
-    "energy.convergence_energy",
-    "energy.critical_points",
-    "energy.forest_weight",
-    "energy.transition_graph",
     "exit_times.bad_minima_bound",
     "exit_times.basin_exits",
     "exit_times.boxplot_rate",
@@ -693,13 +817,6 @@ PENDING: list[str] = [
     "exit_times.fit_rate",
     "exit_times.hitting_time_sweep",
     "exit_times.three_humps_basin",
-    "gibbs.compare_with_gibbs",
-    "gibbs.gibbs_density",
-    "gibbs.grid_mass_near",
-    "gibbs.histogram_mass_near",
-    "gibbs.laplace_weights",
-    "gibbs.predicted_mass_outside",
-    "gibbs.sample_grid",
     "gradebook.Student",
     "gradebook.export_canvas",
     "gradebook.export_moodle",
@@ -719,13 +836,6 @@ PENDING: list[str] = [
     "grading.summary",
     "grading.write_scores_csv",
     "implicit_bias.draw_diagonal_network",
-    "implicit_bias.logistic_gd",
-    "implicit_bias.max_margin_direction",
-    "implicit_bias.min_l1_solution",
-    "implicit_bias.predicted_gd_limit",
-    "langevin.free_energy",
-    "langevin.mean_field_langevin",
-    "langevin.stein_sides",
     "networks.apply_mlp",
     "networks.augmentation_study",
     "networks.batch_dependence",
@@ -795,16 +905,6 @@ PENDING: list[str] = [
     "chapters.sgd.replacement_comparison",
     "chapters.sgd.sgd_grad_curve",
     "stochastic.sklearn_solution",
-    "two_layer.gram_from_jacobian",
-    "two_layer.lambda_min_vs_width",
-    "two_layer.laziness_vs_width",
-    "two_layer.least_squares_loss",
-    "two_layer.network",
-    "two_layer.ntk_gram",
-    "two_layer.particle_positions",
-    "two_layer.rate_vs_width",
-    "two_layer.relu",
-    "two_layer.teacher_alignment",
     "widgets.InteractiveFigure",
     "widgets.Slider",
     "widgets.figure_to_png",
