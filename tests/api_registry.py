@@ -634,7 +634,7 @@ _e("gibbs.gibbs_density",
    lambda: dict(f=_himmelblau, edges=_edges(), sigma=1.0, step=0.1),
    {"edges": [None, "a", (np.linspace(-6, 6, 13),), (np.array([0.0]), np.array([0.0])),
               (np.linspace(6, -6, 13), np.linspace(-6, 6, 13))]},
-   f="callable", sigma="pos", step="pos", noise="option", shift="nonneg", oversample="count")
+   f="callable", sigma="pos", step="pos", noise="option", shift="real", oversample="count")
 _e("gibbs.grid_mass_near", lambda: dict(probs=_probs(), edges=_edges(), centers=np.zeros((2, 2)), radius=1.0),
    {"edges": [None, "a", (np.linspace(-6, 6, 13),)]}, probs="shaped", centers="shaped", radius="pos")
 _e("gibbs.sample_grid", lambda: dict(key=_key(), probs=_probs(), edges=_edges(), n=5),
@@ -652,7 +652,7 @@ _e("gibbs.predicted_mass_outside",
    weights="shaped", step="pos", sigma="pos", delta="pos", n_mc="steps")
 _e("gibbs.compare_with_gibbs",
    lambda: dict(key=_key(), f=_himmelblau, sigma=1.0, step=0.005, n_chains=8, n_steps=8, n_bins=8),
-   key="key", f="callable", sigma="pos", step="pos", noise="option", shift="nonneg", n_chains="count",
+   key="key", f="callable", sigma="pos", step="pos", noise="option", shift="real", n_chains="count",
    n_steps="steps", n_bins="count")
 
 _e("energy.convergence_energy", lambda: dict(B=_costs(), target=[0], start=1),
