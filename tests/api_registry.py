@@ -707,13 +707,13 @@ _e("two_layer.teacher_alignment", lambda: dict(run=_teacher_run()[1], teacher=_t
 
 _e("langevin.free_energy",
    lambda: dict(eta=_tl()[0].eta, W=_tl()[0].W, X=_tl()[1], y=_tl()[2], tau=0.1, lam=0.1),
-   eta="shaped", W="shaped", X="shaped", y="shaped", tau="pos", lam="nonneg")
+   eta="shaped", W="shaped", X="shaped", y="shaped", tau="nonneg", lam="nonneg")
 _e("langevin.stein_sides",
    lambda: dict(eta=_tl()[0].eta[None], W=_tl()[0].W[None], X=_tl()[1], y=_tl()[2], lam=0.1),
    eta="shaped", W="shaped", X="shaped", y="shaped", lam="nonneg")
 _e("langevin.mean_field_langevin",
    lambda: dict(key=_key(), params=_tl()[0], X=_tl()[1], y=_tl()[2], tau=0.1, lam=0.1, dt=0.01, n_steps=4, every=2),
-   {"params": [None, "a", np.ones(3)]}, key="key", X="shaped", y="shaped", tau="pos", lam="nonneg", dt="pos",
+   {"params": [None, "a", np.ones(3)]}, key="key", X="shaped", y="shaped", tau="nonneg", lam="nonneg", dt="pos",
    n_steps="steps", every="count")
 
 _e("implicit_bias.predicted_gd_limit", lambda: dict(A=np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]), b=np.ones(2),
@@ -726,6 +726,49 @@ _e("implicit_bias.max_margin_direction", lambda: dict(**_SEP), {"y": [np.array([
 _e("implicit_bias.logistic_gd", lambda: dict(**_SEP, theta0=np.zeros(2), step=0.1, record_at=[1, 5, 10]),
    {"y": [np.array([1.0, 2.0, -1.0, -1.0])], "record_at": [[], [5, 1], [0.5], [-1], "a", None, [10**12]]},
    X="array", y="shaped", theta0="shaped", step="pos")
+
+# ---------------------------------------------------------------- nonsmooth (more)
+for _n in ("relu", "relu2", "relu3"):
+    _e(f"nonsmooth.{_n}", lambda: dict(t=np.linspace(-1, 1, 5)), t="array")
+_e("nonsmooth.relu_mixture", lambda: dict(t=np.linspace(-1, 1, 5), weight=0.25), t="array", weight="real")
+_e("nonsmooth.zero", lambda: dict(x=np.linspace(-1, 1, 5)), x="array")
+_e("nonsmooth.identity", lambda: dict(x=np.linspace(-1, 1, 5)), x="array")
+_e("nonsmooth.scaled_zero", lambda: dict(x=np.linspace(-1, 1, 5), s=2.0), x="array", s="real")
+_e("nonsmooth.backprop_derivative", lambda: dict(f=lambda t: abs(t), x=np.linspace(-1, 1, 5)), f="callable",
+   x="array")
+_e("nonsmooth.backprop_oracle", lambda: dict(f=_quad), f="callable")
+_e("nonsmooth.interval_add", lambda: dict(a=np.array([-1.0, 1.0]), b=np.array([0.0, 2.0])), a="shaped", b="shaped")
+_e("nonsmooth.contains", lambda: dict(interval=np.array([-1.0, 1.0]), v=0.5), interval="shaped", v="real",
+   tol="nonneg")
+
+
+def _lasso():
+    from course_lib import nonsmooth
+
+    return nonsmooth.lasso_problem(n=8, p=4, sparsity=2)
+
+
+_NOT_LASSO = {"problem": [None, "a", 3, np.ones((2, 2))]}
+_e("nonsmooth.lasso_objective", lambda: dict(w=np.zeros(4), problem=_lasso()), _NOT_LASSO, w="shaped")
+_e("nonsmooth.lasso_subgradient", lambda: dict(w=np.zeros(4), problem=_lasso()), _NOT_LASSO, w="shaped")
+_e("nonsmooth.lasso_solution", lambda: dict(problem=_lasso(), num_steps=20), _NOT_LASSO, num_steps="steps")
+_e("nonsmooth.smoothed_lasso_descent", lambda: dict(problem=_lasso(), w0=np.zeros(4), mu=0.1, num_steps=10),
+   _NOT_LASSO, w0="shaped", mu="pos", num_steps="steps")
+_e("nonsmooth.chain_rule_residuals",
+   lambda: dict(f=_quad, field=lambda x: x, curve=lambda t: t * np.ones(2), ts=np.linspace(0, 1, 5)),
+   f="callable", field="callable", curve="callable", ts="array", h="pos")
+_e("nonsmooth.path_integral_gap", lambda: dict(f=_quad, field=lambda x: x, curve=lambda t: t * np.ones(2), num=10),
+   f="callable", field="callable", curve="callable", num="steps")
+
+
+def _sym_abs():
+    import sympy
+
+    x = sympy.Symbol("x", real=True)
+    return dict(expr=sympy.Abs(x), x=x, x0=0)
+
+
+_e("nonsmooth.clarke_subdifferential_sympy", _sym_abs, {"x": [None, "a", 3], "x0": [math.nan, math.inf, "a", None, 1j]})
 
 REGISTRY: dict[str, Entry] = R
 
@@ -848,25 +891,7 @@ PENDING: list[str] = [
     "noise.given",
     "noise.sample",
     "noise.state_dependent",
-    "nonsmooth.backprop_derivative",
-    "nonsmooth.backprop_oracle",
-    "nonsmooth.chain_rule_residuals",
-    "nonsmooth.clarke_subdifferential_sympy",
-    "nonsmooth.contains",
     "nonsmooth.draw_formula_comparison",
-    "nonsmooth.identity",
-    "nonsmooth.interval_add",
-    "nonsmooth.lasso_objective",
-    "nonsmooth.lasso_solution",
-    "nonsmooth.lasso_subgradient",
-    "nonsmooth.path_integral_gap",
-    "nonsmooth.relu",
-    "nonsmooth.relu2",
-    "nonsmooth.relu3",
-    "nonsmooth.relu_mixture",
-    "nonsmooth.scaled_zero",
-    "nonsmooth.smoothed_lasso_descent",
-    "nonsmooth.zero",
     "ode.flow_at_times",
     "ode.flow_times",
     "ode.gradient_field",
