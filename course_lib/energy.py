@@ -362,6 +362,10 @@ def critical_points(expr: Any, x: Any, y: Any, *, newton_steps: int = 8) -> Crit
 
     if not isinstance(expr, sp.Expr):
         raise ValueError(f"expr must be a sympy expression in x and y, got {type(expr).__name__}")
+    for name, sym in (("x", x), ("y", y)):
+        if not isinstance(sym, sp.Symbol):
+            raise ValueError(f"{name} must be a sympy Symbol, got {sym!r}")
+    newton_steps = _checks.nonnegative_int("newton_steps", newton_steps)
     fx, fy = sp.diff(expr, x), sp.diff(expr, y)
     try:
         res = sp.Poly(sp.resultant(fx, fy, y), x)

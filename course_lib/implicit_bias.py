@@ -338,9 +338,9 @@ def logistic_gd(X: Any, y: Any, theta0: Any, step: Any, record_at: Any, *, x64: 
     if not isinstance(x64, bool):
         raise ValueError(f"x64 must be True or False, got {x64!r}")
     if x64:
+        X, y, theta0 = (_checks.real_array(k, v) for k, v in (("X", X), ("y", y), ("theta0", theta0)))
         with jax.enable_x64(True):
-            run = logistic_gd(np.asarray(X, np.float64), np.asarray(y, np.float64),
-                              np.asarray(theta0, np.float64), step, record_at, x64=False)
+            run = logistic_gd(X, y, theta0, step, record_at, x64=False)
             return LogisticRun(run.steps, np.asarray(run.thetas), np.asarray(run.losses))
     X, y = _labelled(X, y)
     theta0 = _checks.finite_array("theta0", theta0, ndim=1)

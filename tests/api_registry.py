@@ -670,7 +670,8 @@ def _sym_quadratic():
     return dict(expr=(x**2 - 1) ** 2 + y**2, x=x, y=y)
 
 
-_e("energy.critical_points", _sym_quadratic, {"x": [None, "a", 3], "y": [None, 3]}, newton_steps="count")
+_e("energy.critical_points", _sym_quadratic,
+   {"x": [None, "a", 3], "y": [None, 3], "newton_steps": [-1, 2.5, math.nan, "a", None, True]})
 
 _e("two_layer.relu", lambda: dict(t=np.linspace(-1, 1, 5)), t="array")
 _e("two_layer.network", lambda: dict(params=_tl()[0], X=_tl()[1]),
