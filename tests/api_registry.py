@@ -202,6 +202,12 @@ def _gaussian():
     return noise.gaussian(0.1)
 
 
+def _scale_fn(X, params):
+    import jax.numpy as jnp
+
+    return 0.1 + 0.0 * jnp.sum(X, axis=-1)
+
+
 def _field():
     from course_lib import ode
 
@@ -771,6 +777,90 @@ def _sym_abs():
 
 _e("nonsmooth.clarke_subdifferential_sympy", _sym_abs, {"x": [None, "a", 3], "x0": [math.nan, math.inf, "a", None, 1j]})
 
+# ---------------------------------------------------------------- ode (more)
+_STEPS = np.full(5, 0.1)
+_e("ode.gradient_field", lambda: dict(objective=_quad), objective="callable")
+_e("ode.flow_times", lambda: dict(steps=_STEPS), {"steps": [np.array([0.1, -0.1])]}, steps="array")
+_e("ode.flow_at_times", lambda: dict(field=_field(), x0=np.ones(2), steps=_STEPS),
+   {"field": [None, "a", 3], "steps": [np.array([0.1, -0.1])], "substeps": [10**12]}, x0="array", steps="array",
+   substeps="count")
+_e("ode.heavy_ball_flow", lambda: dict(field=_field(), x0=np.ones(2), delta=1.0, t_end=1.0, num_steps=10),
+   {"field": [None, "a", 3]}, x0="array", delta="nonneg", t_end="pos", num_steps="steps")
+_e("ode.heavy_ball_iterates", lambda: dict(field=_field(), x0=np.ones(2), step=0.1, beta=0.5, n_steps=5),
+   {"field": [None, "a", 3]}, x0="array", step="pos", beta="unit", n_steps="steps")
+_e("ode.interpolate", lambda: dict(ts=np.linspace(0, 1, 5), xs=np.ones((5, 2)), t=np.linspace(0, 1, 3)),
+   {"ts": [np.array([0.0, 0.5, 0.2, 0.7, 1.0])]}, ts="shaped", xs="shaped", t="array")
+_e("ode.order_line", lambda: dict(h=np.array([0.1, 0.05]), err=np.array([0.1, 0.05]), order=1.0),
+   {"err": [np.array([0.1, -0.05])], "h": [np.array([0.1, -0.05])]}, h="array", err="shaped", order="real")
+_e("ode.quadratic_sde_moments", lambda: dict(lam=1.0, eta=0.1, sigma=1.0, m0=1.0, t=np.linspace(0, 1, 5)),
+   lam="real", eta="pos", sigma="nonneg", m0="real", t="array")
+_e("ode.quadratic_sgd_moments", lambda: dict(lam=1.0, eta=0.1, sigma=1.0, m0=1.0, k=np.arange(5)),
+   {"k": [np.array([-1, 2]), np.array([0.5, 1.0])]}, lam="real", eta="pos", sigma="nonneg", m0="real", k="array")
+_e("ode.tracking_error", lambda: dict(iterates=np.ones((5, 2)), reference=np.zeros((5, 2))), iterates="array",
+   reference="shaped")
+_e("ode.window_errors",
+   lambda: dict(field=_field(), iterates=np.ones((6, 2)), steps=np.full(5, 0.1), starts=np.array([0.0, 0.2]),
+                horizon=0.2),
+   {"field": [None, "a", 3], "starts": [np.array([-0.1]), np.array([0.45])], "horizon": [1.0]}, iterates="array",
+   steps="shaped", horizon="pos", substeps="count")
+
+# ---------------------------------------------------------------- attention
+def _stack():
+    from course_lib import attention
+
+    return attention.init_attention_stack(_key(10), 2, 3)
+
+
+def _tiny_transformer():
+    from course_lib import attention
+
+    return attention.init_transformer(_key(11), vocab=5, seq_len=4, d_model=8, n_layers=1, d_mlp=8)
+
+
+_NOT_PARAMS = {"params": [None, "a", 3, {}]}
+_W3 = np.eye(3)
+_X43 = np.arange(12.0).reshape(4, 3) / 10.0
+_e("attention.init_attention_stack", lambda: dict(key=_key(), depth=2, d=3), key="key", depth="count", d="count")
+_e("attention.init_transformer", lambda: dict(key=_key(), vocab=5, seq_len=4, d_model=8, n_layers=1, d_mlp=8),
+   {"n_out": [0, -1, 2.5, "a", True]}, key="key", vocab="count", seq_len="count", d_model="count",
+   n_layers="count", d_mlp="count")
+_e("attention.attention_matrix", lambda: dict(X=_X43, W_Q=_W3, W_K=_W3), X="array", W_Q="shaped", W_K="shaped")
+_e("attention.self_attention", lambda: dict(X=_X43, W_Q=_W3, W_K=_W3, W_V=_W3), X="array", W_Q="shaped",
+   W_K="shaped", W_V="shaped")
+_DEPTH = {"depth": [-1, 2.5, 3, math.nan, "a", True]}
+_e("attention.attention_stack", lambda: dict(params=_stack(), X=_X43), {**_NOT_PARAMS, **_DEPTH}, X="shaped",
+   tau="nonneg", skip="real")
+_e("attention.stack_gradient_norms", lambda: dict(params=_stack(), X=_X43, key=_key()), {**_NOT_PARAMS, **_DEPTH},
+   X="shaped", key="key", tau="nonneg", skip="real")
+_e("attention.apply_transformer", lambda: dict(params=_tiny_transformer(), tokens=np.array([[0, 1, 2, 3]])),
+   {**_NOT_PARAMS, "tokens": [np.array([[0, 1, 2, 5]]), np.array([[0, 1, -1, 2]]), np.array([[0.5, 1, 2, 3]]),
+                              np.zeros((1, 9), int), "a", None]})
+_e("attention.group_norms", lambda: dict(tree=_tiny_transformer()), {"tree": [None, "a", 3],
+                                                                     "groups": ["a", 3, {"Q": ("nope",)}]})
+_e("attention.batch_norm", lambda: dict(H=_X43), H="array", gamma="real", beta="real", eps="pos")
+_e("attention.distance_to_rank_one", lambda: dict(X=_X43), X="array")
+_e("attention.mean_cosine", lambda: dict(X=_X43), X="array")
+_e("attention.stable_rank", lambda: dict(X=_X43), X="array")
+_e("attention.relu_cosine_map", lambda: dict(rho=np.linspace(-1, 1, 5)), {"rho": [np.array([1.5])]}, rho="array")
+_e("attention.relu_cosine_prediction", lambda: dict(X=_X43, depth=3), X="array", depth="count")
+_e("attention.relu_representations", lambda: dict(key=_key(), X=_X43, depth=2, width=4), key="key", X="array",
+   depth="count", width="count")
+_e("attention.uniform_attention_prediction", lambda: dict(X0=_X43, depths=np.arange(3), tau=0.5),
+   {"depths": [np.array([-1]), np.array([0.5])]}, X0="array", tau="nonneg")
+
+# ---------------------------------------------------------------- divergence, noise (more)
+_e("divergence.check", lambda: dict(xs=np.ones((3, 2)), what="run"),
+   {"what": [None, 3], "chain_axis": [5, "a", 1.5]}, radius="pos")
+_e("divergence.report", lambda: dict(diverged=np.zeros(3, bool)),
+   {"diverged": ["a", None], "diverged_at": ["a", np.zeros(5)]}, on_divergence="option")
+_e("noise.given", lambda: dict(increments=np.ones((3, 2, 2))), increments="array", sigma="nonneg", clip="pos")
+_e("noise.state_dependent", lambda: dict(scale=_scale_fn), scale="callable")
+_e("noise.draw", lambda: dict(noise=_gaussian(), key=_key(), t=0, shape=(2, 2), dtype=np.float32),
+   {"noise": [None, "a", 3], "shape": ["a", None, (0, 2), (-1, 2), (2.5, 2)], "t": [-1, 2.5, "a", None]},
+   key="key")
+_e("noise.sample", lambda: dict(noise=_gaussian(), key=_key(), X=np.ones((2, 2)), objective=_quad),
+   {"noise": [None, "a", 3]}, key="key", X="array", objective="callable")
+
 REGISTRY: dict[str, Entry] = R
 
 PENDING: list[str] = [
@@ -783,22 +873,6 @@ PENDING: list[str] = [
     "ad_cost.straight_line_curve",
     "ad_cost.straight_line_program",
     "ad_cost.time_call",
-    "attention.apply_transformer",
-    "attention.attention_matrix",
-    "attention.attention_stack",
-    "attention.batch_norm",
-    "attention.distance_to_rank_one",
-    "attention.group_norms",
-    "attention.init_attention_stack",
-    "attention.init_transformer",
-    "attention.mean_cosine",
-    "attention.relu_cosine_map",
-    "attention.relu_cosine_prediction",
-    "attention.relu_representations",
-    "attention.self_attention",
-    "attention.stable_rank",
-    "attention.stack_gradient_norms",
-    "attention.uniform_attention_prediction",
     "autodiff.Counts",
     "autodiff.Dual",
     "autodiff.ForwardResult",
@@ -852,8 +926,6 @@ PENDING: list[str] = [
     "chapters.two_layer.draw_rich_vs_lazy",
     "chapters.two_layer.draw_width_rate",
     "chapters.two_layer.width_rate",
-    "divergence.check",
-    "divergence.report",
     "exit_times.bad_minima_bound",
     "exit_times.basin_exits",
     "exit_times.boxplot_rate",
@@ -888,22 +960,7 @@ PENDING: list[str] = [
     "networks.train_grid",
     "noise.NoiseModel",
     "noise.apply",
-    "noise.draw",
-    "noise.given",
-    "noise.sample",
-    "noise.state_dependent",
     "nonsmooth.draw_formula_comparison",
-    "ode.flow_at_times",
-    "ode.flow_times",
-    "ode.gradient_field",
-    "ode.heavy_ball_flow",
-    "ode.heavy_ball_iterates",
-    "ode.interpolate",
-    "ode.order_line",
-    "ode.quadratic_sde_moments",
-    "ode.quadratic_sgd_moments",
-    "ode.tracking_error",
-    "ode.window_errors",
     "optimizers.apply_updates",
     "optimizers.rotated_quadratic",
     "optimizers.with_l2",
