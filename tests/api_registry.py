@@ -789,13 +789,13 @@ _e("ode.heavy_ball_flow", lambda: dict(field=_field(), x0=np.ones(2), delta=1.0,
 _e("ode.heavy_ball_iterates", lambda: dict(field=_field(), x0=np.ones(2), step=0.1, beta=0.5, n_steps=5),
    {"field": [None, "a", 3]}, x0="array", step="pos", beta="unit", n_steps="steps")
 _e("ode.interpolate", lambda: dict(ts=np.linspace(0, 1, 5), xs=np.ones((5, 2)), t=np.linspace(0, 1, 3)),
-   {"ts": [np.array([0.0, 0.5, 0.2, 0.7, 1.0])]}, ts="shaped", xs="shaped", t="array")
+   {"ts": [np.array([0.0, 0.5, 0.2, 0.7, 1.0])], "xs": [np.ones((4, 2))]}, ts="shaped", xs="array", t="array")
 _e("ode.order_line", lambda: dict(h=np.array([0.1, 0.05]), err=np.array([0.1, 0.05]), order=1.0),
    {"err": [np.array([0.1, -0.05])], "h": [np.array([0.1, -0.05])]}, h="array", err="shaped", order="real")
 _e("ode.quadratic_sde_moments", lambda: dict(lam=1.0, eta=0.1, sigma=1.0, m0=1.0, t=np.linspace(0, 1, 5)),
-   lam="real", eta="pos", sigma="nonneg", m0="real", t="array")
+   lam="pos", eta="pos", sigma="nonneg", m0="real", t="array")
 _e("ode.quadratic_sgd_moments", lambda: dict(lam=1.0, eta=0.1, sigma=1.0, m0=1.0, k=np.arange(5)),
-   {"k": [np.array([-1, 2]), np.array([0.5, 1.0])]}, lam="real", eta="pos", sigma="nonneg", m0="real", k="array")
+   {"k": [np.array([-1, 2]), np.array([0.5, 1.0])]}, lam="pos", eta="pos", sigma="nonneg", m0="real", k="array")
 _e("ode.tracking_error", lambda: dict(iterates=np.ones((5, 2)), reference=np.zeros((5, 2))), iterates="array",
    reference="shaped")
 _e("ode.window_errors",
@@ -850,10 +850,12 @@ _e("attention.uniform_attention_prediction", lambda: dict(X0=_X43, depths=np.ara
 
 # ---------------------------------------------------------------- divergence, noise (more)
 _e("divergence.check", lambda: dict(xs=np.ones((3, 2)), what="run"),
-   {"what": [None, 3], "chain_axis": [5, "a", 1.5]}, radius="pos")
+   {"what": [None, 3], "chain_axis": [5, "a", 1.5, 0], "radius": [0.0, -1.0, math.nan, "a", None, 1j, True]})
 _e("divergence.report", lambda: dict(diverged=np.zeros(3, bool)),
    {"diverged": ["a", None], "diverged_at": ["a", np.zeros(5)]}, on_divergence="option")
-_e("noise.given", lambda: dict(increments=np.ones((3, 2, 2))), increments="array", sigma="nonneg", clip="pos")
+_e("noise.given", lambda: dict(increments=np.ones((3, 2, 2))),
+   {"clip": [0.0, -1.0, math.nan, "a", None, 1j, True], "increments": [np.ones((3, 2))]}, increments="array",
+   sigma="nonneg")
 _e("noise.state_dependent", lambda: dict(scale=_scale_fn), scale="callable")
 _e("noise.draw", lambda: dict(noise=_gaussian(), key=_key(), t=0, shape=(2, 2), dtype=np.float32),
    {"noise": [None, "a", 3], "shape": ["a", None, (0, 2), (-1, 2), (2.5, 2)], "t": [-1, 2.5, "a", None]},
