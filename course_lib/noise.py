@@ -309,6 +309,17 @@ def apply(noise: NoiseModel, draws: jax.Array, X: jax.Array, objective: Callable
     only).  Traceable.
     """
     _check_model(noise)
+    _checks.is_callable("objective", objective)
+    if not isinstance(X, jax.core.Tracer):
+        X = _checks.finite_array("X", X, ndim=2)
+    if not isinstance(draws, jax.core.Tracer):
+        if draws is None or isinstance(draws, (str, bytes)):
+            raise ValueError(f"draws must be the array returned by draw(), got {draws!r}")
+        if noise.kind != "minibatch":
+            draws = _checks.finite_array("draws", draws)
+    if noise.kind != "minibatch" and jnp.shape(draws) != jnp.shape(X):
+        raise ValueError(f"draws must have the shape of X {jnp.shape(X)} (from draw(noise, key, t, X.shape, ...)), "
+                         f"got {jnp.shape(draws)}")
     if noise.kind == "given":
         Z = noise.sigma * draws
         nrm = jnp.sqrt(jnp.sum(Z * Z, axis=-1, keepdims=True))
