@@ -252,6 +252,10 @@ def draw_diagonal_network(problem: SparseProblem, log10_scale: float, *, n_steps
     """
     from . import plotting as cplt
 
+    if not isinstance(problem, SparseProblem):
+        raise ValueError(f"problem must be a SparseProblem (from sparse_recovery_problem), got {type(problem).__name__}")
+    _checks.real("log10_scale", log10_scale)
+    _checks.in_range("log10_scale", log10_scale, -18.0, 18.0)
     A, b = problem.A, problem.b
     beta_l1 = min_l1_solution(A, b) if beta_l1 is None else beta_l1
     beta_l2 = min_norm_solution(A, b) if beta_l2 is None else beta_l2

@@ -573,6 +573,10 @@ def draw_formula_comparison(formula_index: int, x0: float, weight: float = 0.25)
 
     from .plotting import OKABE_ITO
 
+    if isinstance(formula_index, (bool, np.bool_)) or not isinstance(formula_index, (int, np.integer)) or not (
+            0 <= formula_index < len(FORMULAS)):
+        raise ValueError(f"formula_index must be an integer in 0..{len(FORMULAS) - 1} (one of {FORMULAS}), "
+                         f"got {formula_index!r}")
     label, f = formula(int(formula_index), weight)
     x0 = float(_checks.finite_array("x0", x0, ndim=0))
     ts = np.linspace(-1.0, 1.0, 401)

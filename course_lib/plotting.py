@@ -455,6 +455,7 @@ def surface(
     Returns the ``Poly3DCollection``.
     """
     _check_ax("ax3d", ax3d, three_d=True)
+    _checks.in_range("alpha", alpha, 0.0, 1.0)
     xlim, ylim = _check_interval("xlim", xlim), _check_interval("ylim", ylim)
     X, Y, Z = _grid(f, xlim, ylim, n_grid)
     if log:

@@ -917,6 +917,33 @@ _e("progress.track", lambda: dict(iterable=[1, 2, 3], desc="steps", total=3),
 _e("noise.apply", lambda: dict(noise=_gaussian(), draws=np.ones((2, 2)), X=np.ones((2, 2)), objective=_quad),
    {"noise": [None, "a", 3]}, draws="shaped", X="shaped", objective="callable")
 
+# ---------------------------------------------------------------- figure functions of the widgets
+def _sparse():
+    from course_lib import implicit_bias
+
+    return implicit_bias.sparse_recovery_problem(_key(12), 5, 8, 2)
+
+
+def _ax3d():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(2, 2)).add_subplot(projection="3d")
+
+
+_e("gradient_domination.draw_gd_vs_rate",
+   lambda: dict(f=lambda x: x**2 / 2, c=1.0, L=1.0, x0=2.0, step=0.5, n_steps=5),
+   {"xlim": [(1.0, -1.0), "a", None]}, f="callable", c="pos", L="pos", x0="real", step="pos", n_steps="steps")
+_e("implicit_bias.draw_diagonal_network", lambda: dict(problem=_sparse(), log10_scale=-1.0, n_steps=100),
+   {"problem": [None, "a", 3]}, log10_scale="real", n_steps="steps")
+_e("nonsmooth.draw_formula_comparison", lambda: dict(formula_index=1, x0=0.0),
+   {"formula_index": [-1, 4, 2.5, "a", None, True]}, x0="real", weight="real")
+_e("plotting.surface", lambda: dict(ax3d=_ax3d(), f=_himmelblau, xlim=(-1.0, 1.0), ylim=(-1.0, 1.0), n_grid=5),
+   {"ax3d": [None, "a", 3], "xlim": [(1.0, -1.0), (0.0, math.nan), "a", None]}, f="callable", n_grid="count",
+   alpha="unit")
+
 REGISTRY: dict[str, Entry] = R
 
 PENDING: list[str] = [
@@ -996,7 +1023,6 @@ PENDING: list[str] = [
     "gradebook.match_submissions",
     "gradebook.read_roster",
     "gradebook.read_totals",
-    "gradient_domination.draw_gd_vs_rate",
     "grading.SubmissionResult",
     "grading.autograder_questions",
     "grading.call_safely",
@@ -1007,7 +1033,6 @@ PENDING: list[str] = [
     "grading.probe",
     "grading.summary",
     "grading.write_scores_csv",
-    "implicit_bias.draw_diagonal_network",
     "networks.apply_mlp",
     "networks.augmentation_study",
     "networks.batch_dependence",
@@ -1015,11 +1040,9 @@ PENDING: list[str] = [
     "networks.train",
     "networks.train_grid",
     "noise.NoiseModel",  # a record built by gaussian/power_law/...; those constructors are registered
-    "nonsmooth.draw_formula_comparison",
     "optimizers.apply_updates",
     "optimizers.rotated_quadratic",
     "optimizers.with_l2",
-    "plotting.surface",  # needs 3-D axes; not used by any chapter yet
     "simulate.Field",
     "simulate.chain_sharding",
     "stochastic.Problem",
