@@ -208,6 +208,12 @@ def _scale_fn(X, params):
     return 0.1 + 0.0 * jnp.sum(X, axis=-1)
 
 
+def _power_law():
+    from course_lib import noise
+
+    return noise.power_law(0.1)
+
+
 def _field():
     from course_lib import ode
 
@@ -860,7 +866,7 @@ _e("noise.state_dependent", lambda: dict(scale=_scale_fn), scale="callable")
 _e("noise.draw", lambda: dict(noise=_gaussian(), key=_key(), t=0, shape=(2, 2), dtype=np.float32),
    {"noise": [None, "a", 3], "shape": ["a", None, (0, 2), (-1, 2), (2.5, 2)], "t": [-1, 2.5, "a", None]},
    key="key")
-_e("noise.sample", lambda: dict(noise=_gaussian(), key=_key(), X=np.ones((2, 2)), objective=_quad),
+_e("noise.sample", lambda: dict(noise=_power_law(), key=_key(), X=np.ones((2, 2)), objective=_quad),
    {"noise": [None, "a", 3]}, key="key", X="array", objective="callable")
 
 # ---------------------------------------------------------------- plotting, widgets, progress
@@ -914,7 +920,7 @@ _e("widgets.figure_to_png", lambda: dict(fig=_fig(), dpi=30), {**_NOT_FIG, **_DP
 _e("progress.show_progress", lambda: dict())
 _e("progress.track", lambda: dict(iterable=[1, 2, 3], desc="steps", total=3),
    {"iterable": [None, 3], "total": [-1, 2.5, math.nan, "a", True], "desc": [None, "", 3]})
-_e("noise.apply", lambda: dict(noise=_gaussian(), draws=np.ones((2, 2)), X=np.ones((2, 2)), objective=_quad),
+_e("noise.apply", lambda: dict(noise=_power_law(), draws=np.ones((2, 2)), X=np.ones((2, 2)), objective=_quad),
    {"noise": [None, "a", 3]}, draws="shaped", X="shaped", objective="callable")
 
 # ---------------------------------------------------------------- figure functions of the widgets
