@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["positive", "nonnegative", "real", "in_range", "finite_array", "last_axis", "one_of", "positive_int",
-           "nonnegative_int", "prng_key", "real_array", "is_callable", "at_most", "work_size", "MAX_WORK", "MAX_PYTHON_STEPS", "MAX_RECORD_BYTES"]
+           "nonnegative_int", "prng_key", "real_array", "is_callable", "at_most", "work_size", "MAX_WORK",
+           "MAX_PYTHON_STEPS", "MAX_RECORD_BYTES", "FLOAT32_MAX"]
 
 MAX_WORK = 2 * 10**9
 """Default budget of a call, in scalar updates (steps x chains x state size): about a minute of CPU."""

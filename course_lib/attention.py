@@ -413,8 +413,9 @@ def apply_transformer(params: dict, tokens: jax.Array, *, causal: bool = False) 
     """
     need = ("embed", "pos", "W_Q", "W_K", "W_V", "W_O", "mlp_in", "mlp_out", "readout")
     if not isinstance(params, dict) or any(k not in params for k in need):
+        keys = "" if not isinstance(params, dict) else f" with keys {sorted(params)}"
         raise ValueError(f"params must be the dict of init_transformer (keys {need}), got "
-                         f"{type(params).__name__}{'' if not isinstance(params, dict) else ' with keys ' + str(sorted(params))}")
+                         f"{type(params).__name__}{keys}")
     vocab, seq_len = params["embed"].shape[0], params["pos"].shape[0]
     if tokens is None or isinstance(tokens, (str, bytes)):
         raise ValueError(f"tokens must be an integer array (..., {seq_len}), got {tokens!r}")

@@ -253,7 +253,8 @@ def draw_diagonal_network(problem: SparseProblem, log10_scale: float, *, n_steps
     from . import plotting as cplt
 
     if not isinstance(problem, SparseProblem):
-        raise ValueError(f"problem must be a SparseProblem (from sparse_recovery_problem), got {type(problem).__name__}")
+        raise ValueError("problem must be a SparseProblem (from sparse_recovery_problem), got "
+                         f"{type(problem).__name__}")
     _checks.real("log10_scale", log10_scale)
     _checks.in_range("log10_scale", log10_scale, -18.0, 18.0)
     A, b = problem.A, problem.b

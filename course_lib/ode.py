@@ -327,8 +327,8 @@ def tracking_error(iterates: Any, reference: Any, ts: Any = None, window: tuple[
     it = _checks.finite_array("iterates", iterates)
     ref = _checks.finite_array("reference", reference, ndim=2)
     if it.ndim not in (2, 3) or it.shape[0] != ref.shape[0] or it.shape[-1] != ref.shape[-1]:
-        raise ValueError(f"iterates must have the shape of reference {ref.shape} or ({ref.shape[0]}, n, {ref.shape[1]}), "
-                         f"got {it.shape}")
+        raise ValueError(f"iterates must have the shape of reference {ref.shape} or "
+                         f"({ref.shape[0]}, n, {ref.shape[1]}), got {it.shape}")
     if window is None:
         return _tracking_error(it, ref, None, None, None)
     if ts is None:
