@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["positive", "nonnegative", "real", "in_range", "finite_array", "last_axis", "one_of", "positive_int",
-           "nonnegative_int", "prng_key", "real_array", "is_callable", "work_size", "MAX_WORK", "MAX_PYTHON_STEPS", "MAX_RECORD_BYTES"]
+           "nonnegative_int", "prng_key", "real_array", "is_callable", "at_most", "work_size", "MAX_WORK",
+           "MAX_PYTHON_STEPS", "MAX_RECORD_BYTES", "FLOAT32_MAX"]
 
 MAX_WORK = 2 * 10**9
 """Default budget of a call, in scalar updates (steps x chains x state size): about a minute of CPU."""
@@ -148,6 +149,23 @@ def prng_key(name: str, value: Any, *, batched: bool = False) -> Any:
     if np.dtype(dtype) == np.uint32 and len(shape) >= 1 and shape[-1] == 2 and (batched or len(shape) == 1):
         return value  # legacy jax.random.PRNGKey(seed)
     raise ValueError(f"{name} must be a JAX PRNG key, got an array of dtype {dtype} and shape {shape}{hint}")
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def at_most(name: str, value: Any, top: float = FLOAT32_MAX, why: str = "it is used in float32 arithmetic") -> Any:
+    """Check that a real scalar has magnitude at most ``top`` (skipped for traced values).
+
+    The default refuses values that become ``inf`` in float32 (``1e308``), which would
+    turn a result into NaN without an error.
+    """
+    if _is_tracer(value):
+        return value
+    v = _real(name, value, "a real number")
+    if not abs(v) <= top:
+        raise ValueError(f"{name} must be at most {top:.3g} in magnitude ({why}), got {value!r}")
+    return value
 
 
 def is_callable(name: str, value: Any) -> Any:

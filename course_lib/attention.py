@@ -54,6 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _checks
 from ._checks import finite_array, nonnegative, positive_int
 
 __all__ = [
@@ -81,9 +82,47 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
+def _arr(name: str, X: Any) -> jax.Array:
+    """A float array: checked (real, finite, not empty) when concrete, passed through when traced."""
+    if isinstance(X, jax.core.Tracer):
+        return jnp.asarray(X, dtype=jnp.result_type(float))
+    return finite_array(name, X)
+
+
+def _weight(name: str, W: Any, d: int) -> jax.Array:
+    W = _arr(name, W)
+    if W.shape != (d, d):
+        raise ValueError(f"{name} must have shape ({d}, {d}) (the width of X), got shape {tuple(W.shape)}")
+    return W
+
+
+def _scalar_real(name: str, v: Any, *, nonneg: bool = False) -> Any:
+    if isinstance(v, jax.core.Tracer):
+        return v
+    if nonneg:
+        _checks.nonnegative(name, v)
+    else:
+        _checks.real(name, v)
+    return _checks.at_most(name, v, 1e30, "it scales float32 activations")
+
+
+def _depth(depth: Any, L: int) -> Any:
+    if depth is None:
+        return L
+    if isinstance(depth, jax.core.Tracer):
+        return depth
+    if isinstance(depth, (bool, np.bool_)):
+        raise ValueError(f"depth must be an integer in [0, {L}], got the bool {depth!r}")
+    v = _checks.in_range("depth", depth, 0, L)
+    if float(v) != int(float(v)):
+        raise ValueError(f"depth must be an integer in [0, {L}] (a number of layers), got {depth!r}")
+    return v
+
+
 def init_attention_stack(key: jax.Array, depth: int, d: int) -> dict[str, jax.Array]:
     r"""Weights of ``depth`` single-head attention layers of width ``d``: ``{"W_Q", "W_K", "W_V"}``,
     each ``(depth, d, d)`` with i.i.d. :math:`\mathcal N(0, 1/d)` entries."""
+    _checks.prng_key("key", key)
     depth = positive_int("depth", depth)
     d = positive_int("d", d)
     kq, kk, kv = jax.random.split(key, 3)
@@ -94,13 +133,21 @@ def init_attention_stack(key: jax.Array, depth: int, d: int) -> dict[str, jax.Ar
 def attention_matrix(X: jax.Array, W_Q: jax.Array, W_K: jax.Array) -> jax.Array:
     r""":math:`A = \operatorname{softmax}_{\text{rows}}(X W_Q (X W_K)^\top/\sqrt d)`, ``(n, n)`` for ``X`` ``(n, d)``
     (or ``(..., n, n)`` for batched ``X``); rows sum to one."""
+    X = _arr("X", X)
+    if X.ndim < 2:
+        raise ValueError(f"X must have shape (..., n, d), got shape {tuple(X.shape)}")
     d = X.shape[-1]
+    W_Q, W_K = _weight("W_Q", W_Q, d), _weight("W_K", W_K, d)
     logits = (X @ W_Q) @ jnp.swapaxes(X @ W_K, -1, -2) / jnp.sqrt(d)
     return jax.nn.softmax(logits, axis=-1)
 
 
 def self_attention(X: jax.Array, W_Q: jax.Array, W_K: jax.Array, W_V: jax.Array) -> jax.Array:
     r"""One head, :math:`\operatorname{SA}(X) = A(X)\,X W_V`; ``X`` ``(..., n, d)``, weights ``(d, d)``."""
+    X = _arr("X", X)
+    if X.ndim < 2:
+        raise ValueError(f"X must have shape (..., n, d), got shape {tuple(X.shape)}")
+    W_V = _weight("W_V", W_V, X.shape[-1])
     return attention_matrix(X, W_Q, W_K) @ (X @ W_V)
 
 
@@ -119,7 +166,7 @@ def _stack(params, X, tau, skip, depth):
 def _check_stack(params, X):
     if not isinstance(params, dict) or set(params) != {"W_Q", "W_K", "W_V"}:
         raise ValueError("params must be the dict of init_attention_stack ({'W_Q', 'W_K', 'W_V'})")
-    X = jnp.asarray(X, dtype=jnp.result_type(float))
+    X = _arr("X", X)
     d = params["W_Q"].shape[-1]
     if X.ndim != 2 or X.shape[1] != d:
         raise ValueError(f"X must have shape (n, {d}) (tokens of the stack's width), got shape {tuple(X.shape)}")
@@ -136,7 +183,8 @@ def attention_stack(params: dict, X: Any, *, tau: Any = 1.0, skip: Any = 0.0, de
     """
     X = _check_stack(params, X)
     L = params["W_Q"].shape[0]
-    depth = L if depth is None else depth
+    depth = _depth(depth, L)
+    tau, skip = _scalar_real("tau", tau, nonneg=True), _scalar_real("skip", skip)
     f = lambda v: jnp.asarray(v, jnp.result_type(float))
     return _stack_jit(params, X, f(tau), f(skip), jnp.asarray(depth))
 
@@ -166,7 +214,9 @@ def stack_gradient_norms(params: dict, X: Any, key: jax.Array, *, tau: Any = 1.0
     """
     X = _check_stack(params, X)
     L = params["W_Q"].shape[0]
-    depth = L if depth is None else depth
+    depth = _depth(depth, L)
+    tau, skip = _scalar_real("tau", tau, nonneg=True), _scalar_real("skip", skip)
+    _checks.prng_key("key", key)
     R = jax.random.normal(key, X.shape)
     f = lambda v: jnp.asarray(v, jnp.result_type(float))
     return _grad_norms(params, X, R, f(tau), f(skip), jnp.asarray(depth))
@@ -178,7 +228,7 @@ def stack_gradient_norms(params: dict, X: Any, key: jax.Array, *, tau: Any = 1.0
 
 
 def _matrix(name, X):
-    X = jnp.asarray(X, dtype=jnp.result_type(float))
+    X = _arr(name, X)
     if X.ndim < 2 or X.shape[-2] < 2:
         raise ValueError(f"{name} must have shape (..., n, d) with n >= 2 rows (tokens), got shape {tuple(X.shape)}")
     return X
@@ -226,7 +276,9 @@ def uniform_attention_prediction(X0: Any, depths: Any, tau: float) -> np.ndarray
     """
     X0 = np.asarray(_matrix("X0", X0), dtype=float)
     nonnegative("tau", tau)
-    L = np.asarray(depths, dtype=float)
+    L = _checks.real_array("depths", depths, low=0.0)
+    if not np.all(L == np.round(L)):
+        raise ValueError(f"depths must be whole numbers of layers, got {depths!r}")
     Y = X0 - X0.mean(axis=0)
     y2, m2 = float(np.sum(Y * Y)), X0.shape[0] * float(np.sum(X0.mean(axis=0) ** 2))
     return np.sqrt(y2 / (y2 + m2 * (1.0 + float(tau) ** 2) ** L))
@@ -241,7 +293,14 @@ def batch_norm(H: Any, gamma: Any = 1.0, beta: Any = 0.0, eps: float = 1e-5) -> 
     r"""Batch normalization in training mode :cite:`ioffe2015batch`: every column of ``H`` ``(n, d)``
     standardised over the batch (rows), :math:`\gamma\,(h - \mu_B)/\sqrt{\sigma_B^2 + \varepsilon} + \beta`
     (:math:`\sigma_B^2` the biased variance).  ``gamma``, ``beta`` scalars or ``(d,)``."""
-    H = jnp.asarray(H, dtype=jnp.result_type(float))
+    H = _arr("H", H)
+    for name, v in (("gamma", gamma), ("beta", beta)):
+        if not isinstance(v, jax.core.Tracer):
+            v = _checks.real_array(name, v)
+            if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != H.shape[-1]):
+                raise ValueError(f"{name} must be a scalar or have shape ({H.shape[-1]},), got shape {v.shape}")
+            _checks.at_most(name, float(np.max(np.abs(v))), 1e30, "it scales float32 activations")
+    _checks.positive("eps", eps)
     if H.ndim != 2 or H.shape[0] < 2:
         raise ValueError(f"H must have shape (n, d) with a batch of n >= 2 rows, got shape {tuple(H.shape)}")
     nonnegative("eps", eps)
@@ -279,6 +338,7 @@ def relu_representations(key: jax.Array, X: Any, depth: int, width: int, *, batc
     :math:`H_l = \operatorname{relu}(H_{l-1}W_l)`; :math:`H_0 = X`, He initialisation
     :math:`(W_l)_{ij}\sim\mathcal N(0, 2/\text{fan-in})`.  ``batchnorm`` is traced.
     """
+    _checks.prng_key("key", key)
     depth = positive_int("depth", depth)
     width = positive_int("width", width)
     X = finite_array("X", X, ndim=2)
@@ -292,6 +352,8 @@ def relu_cosine_map(rho: Any) -> jax.Array:
     :cite:`cho2009kernel`: at infinite width, the cosine between two inputs' ReLU features
     :math:`\operatorname{relu}(Wx), \operatorname{relu}(Wx')` when :math:`x, x'` have cosine :math:`\rho`.
     :math:`\kappa(1) = 1` is its only fixed point in :math:`[-1, 1]`.  Elementwise."""
+    if not isinstance(rho, jax.core.Tracer):  # clipping absorbs roundoff only, not a cosine of 1.5
+        _checks.real_array("rho", rho, low=-1.0 - 1e-6, high=1.0 + 1e-6)
     r = jnp.clip(jnp.asarray(rho, dtype=jnp.result_type(float)), -1.0, 1.0)
     return (jnp.sqrt(1.0 - r * r) + (jnp.pi - jnp.arccos(r)) * r) / jnp.pi
 
@@ -323,6 +385,7 @@ def init_transformer(key: jax.Array, *, vocab: int, seq_len: int, d_model: int =
     ``"W_Q"``, ``"W_K"``, ``"W_V"``, ``"W_O"`` ``(n_layers, d, d)``, ``"mlp_in"`` ``(n_layers, d, d_mlp)``,
     ``"mlp_out"`` ``(n_layers, d_mlp, d)`` and ``"readout"`` ``(d, n_out)`` (default ``n_out = vocab``).
     Gaussian entries of variance 1/fan-in; embeddings :math:`\mathcal N(0, 1)`."""
+    _checks.prng_key("key", key)
     vocab, seq_len = positive_int("vocab", vocab), positive_int("seq_len", seq_len)
     d, L, m = positive_int("d_model", d_model), positive_int("n_layers", n_layers), positive_int("d_mlp", d_mlp)
     n_out = vocab if n_out is None else positive_int("n_out", n_out)
@@ -348,6 +411,23 @@ def apply_transformer(params: dict, tokens: jax.Array, *, causal: bool = False) 
     :math:`X \leftarrow X + \operatorname{relu}(\operatorname{ln}X\,W_{\text{in}})W_{\text{out}}`;
     logits :math:`\operatorname{ln}(X)\,W_{\text{read}}`.  ``causal=True`` masks attention to later positions.
     """
+    need = ("embed", "pos", "W_Q", "W_K", "W_V", "W_O", "mlp_in", "mlp_out", "readout")
+    if not isinstance(params, dict) or any(k not in params for k in need):
+        keys = "" if not isinstance(params, dict) else f" with keys {sorted(params)}"
+        raise ValueError(f"params must be the dict of init_transformer (keys {need}), got "
+                         f"{type(params).__name__}{keys}")
+    vocab, seq_len = params["embed"].shape[0], params["pos"].shape[0]
+    if tokens is None or isinstance(tokens, (str, bytes)):
+        raise ValueError(f"tokens must be an integer array (..., {seq_len}), got {tokens!r}")
+    if not isinstance(tokens, jax.core.Tracer):
+        t = np.asarray(tokens)
+        if t.dtype.kind not in "iu":
+            raise ValueError(f"tokens must be integers in [0, {vocab}), got dtype {t.dtype}")
+        if t.size and (t.min() < 0 or t.max() >= vocab):
+            raise ValueError(f"tokens must be integers in [0, {vocab}) (the vocabulary), got values from "
+                             f"{t.min()} to {t.max()}")
+    if jnp.ndim(tokens) < 1 or jnp.shape(tokens)[-1] != seq_len:
+        raise ValueError(f"tokens must have shape (..., {seq_len}) (seq_len of params), got {jnp.shape(tokens)}")
     X = params["embed"][tokens] + params["pos"]
     n, d = X.shape[-2], X.shape[-1]
     mask = jnp.tril(jnp.ones((n, n), bool)) if causal else jnp.ones((n, n), bool)
@@ -369,10 +449,16 @@ def group_norms(tree: dict, groups: dict[str, tuple[str, ...]] | None = None) ->
     Default groups: ``"Q"`` = (``W_Q``,), ``"K"``, ``"V"`` = (``W_V``, ``W_O``), ``"MLP"`` = (``mlp_in``, ``mlp_out``),
     ``"embed"`` = (``embed``, ``pos``, ``readout``).  Works inside ``jit``.
     """
+    if not isinstance(tree, dict):
+        raise ValueError(f"tree must be a dict of arrays (e.g. a gradient of the transformer's params), got "
+                         f"{type(tree).__name__}")
+    if groups is not None and (not isinstance(groups, dict) or not all(
+            isinstance(ks, (tuple, list)) and all(isinstance(k, str) for k in ks) for ks in groups.values())):
+        raise ValueError(f"groups must be a dict from group names to tuples of keys of tree, got {groups!r}")
     if groups is None:
         groups = {"Q": ("W_Q",), "K": ("W_K",), "V": ("W_V", "W_O"), "MLP": ("mlp_in", "mlp_out"),
                   "embed": ("embed", "pos", "readout")}
     missing = sorted({k for ks in groups.values() for k in ks} - set(tree))
     if missing:
-        raise ValueError(f"tree must hold the keys of every group; missing {missing}")
+        raise ValueError(f"tree must hold the keys of every group of groups; missing {missing}")
     return {g: jnp.sqrt(sum(jnp.sum(tree[k] ** 2) for k in ks)) for g, ks in groups.items()}

@@ -117,16 +117,20 @@ def excess_risk(x: Any, x_star: Any, H: Any) -> np.ndarray:
 
     ``x``: ``(..., d)``; returns ``(...)`` (float64).
     """
+    H = _checks.real_array("H", H)
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"H must be a square (d, d) matrix, got shape {H.shape}")
+    x = _checks.last_axis("x", _checks.real_array("x", x), H.shape[0])
+    x_star = _checks.last_axis("x_star", _checks.real_array("x_star", x_star), H.shape[0])
     X = np.asarray(x, dtype=float) - np.asarray(x_star, dtype=float)
-    H = np.asarray(H, dtype=float)
     if H.ndim != 2 or H.shape != (X.shape[-1], X.shape[-1]):
         raise ValueError(f"H must have shape ({X.shape[-1]}, {X.shape[-1]}), got {H.shape}")
     return 0.5 * np.einsum("...i,ij,...j->...", X, H, X)
 
 
 def _check_HS(H: Any, S: Any) -> tuple[np.ndarray, np.ndarray]:
-    H = np.asarray(H, dtype=float)
-    S = np.asarray(S, dtype=float)
+    H = _checks.real_array("H", H)
+    S = _checks.real_array("S", S)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square matrix, got shape {H.shape}")
     if S.shape != H.shape:
@@ -139,7 +143,7 @@ def _check_HS(H: Any, S: Any) -> tuple[np.ndarray, np.ndarray]:
 def _check_K(K: Any, d: int) -> np.ndarray | None:
     if K is None:
         return None
-    K = np.asarray(K, dtype=float)
+    K = _checks.real_array("K", K)
     if K.shape != (d * d, d * d):
         raise ValueError(f"K must have shape ({d * d}, {d * d}), got {K.shape}")
     return K
@@ -187,7 +191,7 @@ def last_iterate_floor(H: Any, S: Any, step: float, K: Any = None) -> float:
     :math:`\tfrac12\operatorname{tr}(H\Sigma)\approx\gamma\operatorname{tr}S/4`: the last iterate of
     constant-step SGD stalls at a level proportional to :math:`\gamma` :cite:`bach2013nonstrongly`.
     """
-    H = np.asarray(H, dtype=float)
+    H, _ = _check_HS(H, S)
     return float(0.5 * np.trace(H @ stationary_covariance(H, S, step, K)))
 
 
@@ -261,7 +265,8 @@ def predicted_escape_steps(step: Any, sigma: Any, lam: float, radius: float) -> 
     _checks.positive("radius", radius)
     a = abs(float(lam))
     mean_neg_log_z = 0.5 * (np.euler_gamma + np.log(2.0))
-    return (np.log(float(radius) * np.sqrt(2 * a / eta) / s) + mean_neg_log_z) / np.log1p(eta * a)
+    # logs of each factor: no overflow for a huge radius
+    return (np.log(float(radius)) + 0.5 * np.log(2 * a / eta) - np.log(s) + mean_neg_log_z) / np.log1p(eta * a)
 
 
 # ---------------------------------------------------------------------------
@@ -277,6 +282,8 @@ def widening_valley(x: jax.Array) -> jax.Array:
     minimum, of sharpness :math:`\operatorname{tr}\nabla^2f=\|u\|^2`
     (:func:`valley_hessian_trace`): flat near :math:`u=0`, sharp far from it.
     """
+    if not isinstance(x, jax.core.Tracer):
+        x = _checks.finite_array("x", x)
     x = jnp.asarray(x)
     if x.ndim == 0 or x.shape[-1] < 2:
         raise ValueError(f"x must have shape (..., d) with d >= 2, got {tuple(x.shape)}")
@@ -286,7 +293,7 @@ def widening_valley(x: jax.Array) -> jax.Array:
 
 def valley_hessian_trace(x: Any) -> np.ndarray:
     r"""Trace of the Hessian of :func:`widening_valley`: :math:`(d-1)v^2+\|u\|^2`, shape ``(...)``."""
-    X = np.asarray(x, dtype=float)
+    X = _checks.real_array("x", x)
     if X.ndim == 0 or X.shape[-1] < 2:
         raise ValueError(f"x must have shape (..., d) with d >= 2, got {X.shape}")
     return (X.shape[-1] - 1) * X[..., -1] ** 2 + np.sum(X[..., :-1] ** 2, axis=-1)
@@ -339,6 +346,8 @@ def perturbed_gd(
     X0 = _checks.finite_array("x0", x0, ndim=2)
     _checks.positive("step", step)
     _checks.nonnegative("sigma", sigma)
+    _checks.at_most("step", step)  # traced in float32
+    _checks.at_most("sigma", sigma)
     n_steps = _checks.positive_int("n_steps", n_steps)
     every = _checks.positive_int("every", every)
     if n_steps % every:
@@ -347,4 +356,7 @@ def perturbed_gd(
         raise ValueError(f"f must be a callable landscape (..., d) -> (...), got {type(f).__name__}")
     X0 = X0.astype(jnp.float32)
     rec = _pgd(f, key, X0, jnp.float32(step), jnp.float32(sigma), n_steps, every, bool(anti))
-    return np.concatenate([np.asarray(X0)[None], np.asarray(rec)])
+    out = np.concatenate([np.asarray(X0)[None], np.asarray(rec)])
+    from .divergence import check
+
+    return check(out, "perturbed_gd (reduce step or sigma)", np.inf, chain_axis=1)  # non-finite iterates only

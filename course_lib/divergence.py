@@ -73,6 +73,14 @@ def report(
     ``(n,)`` int steps (``-1`` = never), used to say where.
     """
     policy(on_divergence)
+    d = np.asarray(diverged) if diverged is not None and not isinstance(diverged, (str, bytes)) else None
+    if d is None or d.dtype.kind not in "biu" or (d.dtype.kind != "b" and not np.isin(d, (0, 1)).all()):
+        raise ValueError(f"diverged must be an array of bool flags (one per chain), got {diverged!r}"[:200])
+    if diverged_at is not None:
+        da = np.asarray(diverged_at) if not isinstance(diverged_at, (str, bytes)) else None
+        if da is None or da.dtype.kind not in "iu" or da.size != np.atleast_1d(d).size:
+            raise ValueError(f"diverged_at must be an integer array of the shape of diverged ({d.shape}), got "
+                             f"{diverged_at!r}"[:200])
     diverged = np.atleast_1d(np.asarray(diverged, bool))
     n = int(diverged.sum())
     if n == 0 or on_divergence == "ignore":
@@ -95,9 +103,20 @@ def check(xs: Any, what: str, radius: float = DEFAULT_RADIUS, *, chain_axis: int
     message names the first bad iterate and, with ``chain_axis``, how many
     chains diverged.
     """
+    if not isinstance(what, str):
+        raise ValueError(f"what must be a string naming the run (for the message), got {what!r}")
+    if not (isinstance(radius, (int, float, np.floating, np.integer)) and not isinstance(radius, (bool, np.bool_))
+            and float(radius) > 0):  # inf is allowed: then only non-finite iterates count
+        raise ValueError(f"radius must be a positive number (or inf), got {radius!r}")
     a = np.asarray(xs)
     if a.ndim == 0:
         a = a[None]
+    if chain_axis is not None:
+        if isinstance(chain_axis, (bool, np.bool_)) or not isinstance(chain_axis, (int, np.integer)) or not (
+                -a.ndim < chain_axis < a.ndim and chain_axis % a.ndim != 0):
+            raise ValueError(f"chain_axis must be an axis of xs other than time (0), in 1..{a.ndim - 1}, "
+                             f"got {chain_axis!r}")
+    radius = min(float(radius), 1e150)  # radius**2 below: no overflow
     if chain_axis is None:
         flat = a.reshape(a.shape[0], -1)
         r2 = np.sum(flat.astype(np.float64) ** 2, axis=1)

@@ -131,9 +131,11 @@ def transition_graph(B: Any):
 def _roots(roots: Any, p: int, name: str = "roots") -> tuple[int, ...]:
     if isinstance(roots, (int, np.integer)) and not isinstance(roots, bool):
         roots = (roots,)
+    if isinstance(roots, (str, bytes)) or roots is None or isinstance(roots, (bool, np.bool_, float, complex)):
+        raise ValueError(f"{name} must be a component index or a sequence of indices, got {roots!r}")
     try:
-        out = tuple(sorted({int(r) for r in roots}))
-    except (TypeError, ValueError):
+        out = tuple(sorted({_checks.nonnegative_int(name, r) for r in roots}))
+    except TypeError:
         raise ValueError(f"{name} must be a component index or a sequence of indices, got {roots!r}") from None
     if not out or any(r < 0 or r >= p for r in out):
         raise ValueError(f"{name} must be non-empty indices in [0, {p}), got {roots!r}")
@@ -303,6 +305,7 @@ def stationary_distribution(P: Any) -> np.ndarray:
     so it stays accurate when transition probabilities are as small as
     :math:`10^{-100}` (a linear solve is not).  ``P``: ``(p, p)`` row-stochastic.
     """
+    _checks.finite_array("P", P, ndim=2)  # named errors only: the float32 copy would lose tiny probabilities
     A = np.array(P, dtype=float)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"P must be a square transition matrix, got shape {A.shape}")
@@ -359,6 +362,10 @@ def critical_points(expr: Any, x: Any, y: Any, *, newton_steps: int = 8) -> Crit
 
     if not isinstance(expr, sp.Expr):
         raise ValueError(f"expr must be a sympy expression in x and y, got {type(expr).__name__}")
+    for name, sym in (("x", x), ("y", y)):
+        if not isinstance(sym, sp.Symbol):
+            raise ValueError(f"{name} must be a sympy Symbol, got {sym!r}")
+    newton_steps = _checks.nonnegative_int("newton_steps", newton_steps)
     fx, fy = sp.diff(expr, x), sp.diff(expr, y)
     try:
         res = sp.Poly(sp.resultant(fx, fy, y), x)
@@ -499,9 +506,8 @@ def transition_costs(
     the energies are unchanged (a tree using a chained transition can be
     rebuilt from direct ones).  ``values``: ``(p,)``; returns ``(p, p)``.
     """
+    _checks.finite_array("values", values, ndim=1)
     v = np.asarray(values, dtype=float)
-    if v.ndim != 1 or not np.isfinite(v).all():
-        raise ValueError(f"values must be a finite 1-D array of f(K_i), got shape {v.shape}")
     _checks.positive("sigma", sigma)
     _checks.one_of("noise", noise, ("gaussian", "power_law"))
     if noise == "power_law":
@@ -510,11 +516,19 @@ def transition_costs(
         v = np.log(v)
     p = v.size
     B = np.full((p, p), np.inf)
-    for j, k in connections:
-        if not (0 <= j < p and 0 <= k < p) or j == k:
+    if isinstance(connections, (str, bytes)) or not hasattr(connections, "__iter__"):
+        raise ValueError(f"connections must be a sequence of (j, k) index pairs, got {connections!r}")
+    s = float(sigma)
+    for pair in connections:
+        try:
+            j, k = pair
+            j, k = _checks.nonnegative_int("connections", j), _checks.nonnegative_int("connections", k)
+        except (TypeError, ValueError):
+            raise ValueError(f"connections must be pairs of distinct indices in [0, {p}), got {pair!r}") from None
+        if not (j < p and k < p) or j == k:
             raise ValueError(f"connections must be pairs of distinct indices in [0, {p}), got {(j, k)}")
         B[j, k] = 0.0
-        B[k, j] = 2.0 * max(v[j] - v[k], 0.0) / float(sigma) ** 2
+        B[k, j] = 2.0 * max(v[j] - v[k], 0.0) / s / s  # no overflow for a huge sigma
     return B
 
 
@@ -550,8 +564,17 @@ def gaussian_action(f: Callable[[jax.Array], jax.Array], path: Any, duration: fl
     P = _checks.finite_array("path", path, ndim=2)
     _checks.positive("duration", duration)
     _checks.positive("sigma", sigma)
+    if P.shape[0] < 2:
+        raise ValueError(f"path must have at least 2 points (m, d), got shape {tuple(P.shape)}")
     dt = float(duration) / (P.shape[0] - 1)
+    P = np.asarray(P, dtype=float)
     mid = 0.5 * (P[1:] + P[:-1])
     vel = (P[1:] - P[:-1]) / dt
-    g = jax.vmap(jax.grad(f))(mid)
-    return float(jnp.sum(jnp.sum((vel + g) ** 2, axis=-1)) * dt / (2.0 * float(sigma) ** 2))
+    g = np.asarray(jax.vmap(jax.grad(f))(jnp.asarray(mid)), dtype=float)
+    s = float(sigma)
+    with np.errstate(over="ignore"):
+        out = float(np.sum(np.sum((vel + g) ** 2, axis=-1)) * dt / 2.0 / s / s)
+    if not math.isfinite(out):
+        raise ValueError(f"gaussian_action overflowed (duration={duration!r}, sigma={sigma!r}, path of shape "
+                         f"{tuple(P.shape)}); use a shorter duration or a larger sigma")
+    return out

@@ -56,6 +56,34 @@ def gibbs_weights(E: Any, step: float) -> np.ndarray:
     return w / w.sum()
 
 
+def _grid_edges(edges: Any, name: str = "edges") -> tuple[np.ndarray, np.ndarray]:
+    """Two increasing 1-D arrays of at least two bin edges each, as float64."""
+    if edges is None or isinstance(edges, (str, bytes)) or not hasattr(edges, "__len__") or len(edges) != 2:
+        raise ValueError(f"{name} must hold two arrays of bin edges (x edges, y edges), got {edges!r}"[:200])
+    out = []
+    for e in edges:
+        e = _checks.real_array(name, e)
+        if e.ndim != 1 or e.size < 2 or not np.all(np.diff(e) > 0):
+            raise ValueError(f"{name} must hold two increasing 1-D arrays of at least 2 bin edges, got {e!r}"[:200])
+        out.append(e)
+    return out[0], out[1]
+
+
+def _probs_grid(probs: Any, ex: np.ndarray, ey: np.ndarray) -> np.ndarray:
+    P = _checks.real_array("probs", probs)
+    if P.shape != (ex.size - 1, ey.size - 1):
+        raise ValueError(f"probs must have shape {(ex.size - 1, ey.size - 1)} (one value per cell of edges), "
+                         f"got {P.shape}")
+    return P
+
+
+def _check_hist(hist: Any) -> Any:
+    if not (hasattr(hist, "edges") and hasattr(hist, "counts") and hasattr(hist, "n_samples")):
+        raise ValueError(f"hist must be a course_lib.simulate.Histogram (from occupation_histogram), got "
+                         f"{type(hist).__name__}")
+    return hist
+
+
 def laplace_weights(values: Any, hessians: Any, sigma: float, step: float, noise: str = "gaussian") -> np.ndarray:
     r"""Masses near the minima from Laplace's method on the Gibbs density, shape ``(m,)``.
 
@@ -67,14 +95,16 @@ def laplace_weights(values: Any, hessians: Any, sigma: float, step: float, noise
     ``values``: ``(m,)`` :math:`f` at the minima; ``hessians``: ``(m, d, d)``.
     Normalised to sum to one over the given minima.
     """
-    v = np.asarray(values, dtype=float)
-    H = np.asarray(hessians, dtype=float)
-    if v.ndim != 1 or H.shape[:1] != v.shape or H.ndim != 3:
+    v = _checks.real_array("values", values)
+    H = _checks.real_array("hessians", hessians)
+    if v.ndim != 1 or H.shape[:1] != v.shape or H.ndim != 3 or H.shape[1] != H.shape[2]:
         raise ValueError(f"values must be (m,) and hessians (m, d, d), got {v.shape} and {H.shape}")
     _checks.positive("sigma", sigma)
     _checks.positive("step", step)
     _checks.one_of("noise", noise, ("gaussian", "power_law"))
-    t = 2.0 / (float(sigma) ** 2 * float(step))
+    if np.any(np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, 1, 2))) <= 0):
+        raise ValueError("hessians must be positive definite (Laplace's method at minima)")
+    t = 2.0 / float(sigma) / float(sigma) / float(step)  # no overflow for a huge sigma
     if noise == "gaussian":
         log_w = -t * v - 0.5 * np.log(np.linalg.det(H))
     else:
@@ -113,16 +143,18 @@ def gibbs_density(
     _checks.positive("sigma", sigma)
     _checks.positive("step", step)
     _checks.one_of("noise", noise, ("gaussian", "power_law"))
-    if len(edges) != 2:
-        raise ValueError("edges must hold two arrays of bin edges")
+    _checks.is_callable("f", f)
+    _checks.real("shift", shift)
+    ex, ey = _grid_edges(edges)
     s = _checks.positive_int("oversample", oversample)
-    ex, ey = (np.asarray(e, dtype=float) for e in edges)
     sub = (np.arange(s) + 0.5) / s
     cx = (ex[:-1, None] + sub[None] * np.diff(ex)[:, None]).ravel()
     cy = (ey[:-1, None] + sub[None] * np.diff(ey)[:, None]).ravel()
     Xc, Yc = np.meshgrid(cx, cy, indexing="ij")
     F = np.asarray(f(jnp.asarray(np.stack([Xc, Yc], -1))), dtype=float)
-    t = 2.0 / (float(sigma) ** 2 * float(step))
+    if not np.all(np.isfinite(F)):
+        raise ValueError("f must be finite on the grid of edges (got NaN or inf values)")
+    t = 2.0 / float(sigma) / float(sigma) / float(step)
     if noise == "gaussian":
         log_p = -t * F
     else:
@@ -142,12 +174,14 @@ def grid_mass_near(probs: Any, edges: Sequence[Any], centers: Any, radius: float
     :func:`gibbs_density`); ``edges``: the two edge arrays; ``centers``: ``(k, 2)``.
     A cell counts for a centre when the cell's centre is within ``radius``.
     """
-    P = np.asarray(probs, dtype=float)
-    C = np.asarray(centers, dtype=float)
+    ex, ey = _grid_edges(edges)
+    P = _probs_grid(probs, ex, ey)
+    C = _checks.real_array("centers", centers)
     _checks.positive("radius", radius)
-    if P.ndim != 2 or C.ndim != 2 or C.shape[1] != 2:
-        raise ValueError(f"probs must be (n_x, n_y) and centers (k, 2), got {P.shape} and {C.shape}")
-    cx, cy = (0.5 * (np.asarray(e[1:]) + np.asarray(e[:-1])) for e in edges)
+    if C.ndim != 2 or C.shape[1] != 2:
+        raise ValueError(f"centers must be (k, 2), got {C.shape}")
+    radius = min(float(radius), 1e150)  # radius**2 below: no overflow
+    cx, cy = (0.5 * (e[1:] + e[:-1]) for e in (ex, ey))
     Xc, Yc = np.meshgrid(cx, cy, indexing="ij")
     return np.array([P[(Xc - a) ** 2 + (Yc - b) ** 2 <= radius**2].sum() for a, b in C])
 
@@ -159,11 +193,11 @@ def sample_grid(key: jax.Array, probs: Any, edges: Sequence[Any], n: int) -> jax
     ``edges``: the two edge arrays.  Returns ``(n, 2)`` float32.
     """
     _checks.prng_key("key", key, batched=True)
-    P = np.asarray(probs, dtype=float)
+    ex, ey = _grid_edges(edges)
+    P = _probs_grid(probs, ex, ey)
     n = _checks.positive_int("n", n)
     if P.ndim != 2 or (P < 0).any() or not np.isclose(P.sum(), 1.0):
         raise ValueError("probs must be a (n_x, n_y) array of probabilities summing to one")
-    ex, ey = (np.asarray(e, dtype=float) for e in edges)
     k1, k2 = jax.random.split(key)
     # inverse CDF (cumsum + search): O(n log cells) memory-light; categorical's Gumbel trick would
     # materialise an (n, cells) array (8000 x 6400 floats, about 1 GiB with its temporaries)
@@ -238,6 +272,11 @@ def compare_with_gibbs(
     from . import simulate
 
     _checks.one_of("noise", noise, ("gaussian", "power_law"))
+    _checks.is_callable("f", f)
+    _checks.positive("sigma", sigma)
+    _checks.positive("step", step)
+    _checks.real("shift", shift)
+    _checks.positive_int("n_bins", n_bins)
     n_chains = _checks.positive_int("n_chains", n_chains)
     n_steps = _checks.positive_int("n_steps", n_steps)
     objective = f if noise == "gaussian" else _shifted(f, shift)
@@ -285,6 +324,7 @@ def linearized_covariance(hessian: Any, step: float, sigma: float) -> np.ndarray
 
 
 def _bin_centres(hist: Any) -> np.ndarray:
+    _check_hist(hist)
     if len(hist.edges) != 2:
         raise ValueError("hist must be a 2-D occupation histogram")
     c = [0.5 * (e[1:] + e[:-1]) for e in hist.edges]
@@ -322,7 +362,20 @@ def predicted_mass_outside(
     ``delta`` from every centre is returned.  ``hessians``: ``(k, 2, 2)``.
     """
     C = np.asarray(_checks.finite_array("centers", centers, ndim=2, last=2))
-    H = np.asarray(hessians, dtype=float)
+    H = _checks.real_array("hessians", hessians)
+    _check_hist(hist)
+    W = _checks.real_array("weights", weights, low=0.0)
+    if W.shape != (C.shape[0],):
+        raise ValueError(f"weights must have shape ({C.shape[0]},) (one per centre), got {W.shape}")
+    _checks.positive("step", step)
+    _checks.positive("sigma", sigma)
+    _checks.at_most("sigma", sigma, 1e100, "its square sets a covariance")
+    _checks.positive("delta", delta)
+    n_mc = _checks.positive_int("n_mc", n_mc)
+    _checks.work_size(f"predicted_mass_outside(n_mc={n_mc})", steps=n_mc, size=2 * C.shape[0],
+                      record_bytes=16.0 * n_mc)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
     if H.shape != (C.shape[0], 2, 2):
         raise ValueError(f"hessians must have shape ({C.shape[0]}, 2, 2), got {H.shape}")
     centres = _bin_centres(hist)

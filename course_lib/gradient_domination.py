@@ -43,6 +43,7 @@ NaN silently.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any, Callable, NamedTuple
 
@@ -485,6 +486,16 @@ def draw_gd_vs_rate(f: Callable[[Any], Any], c: float, L: float, x0: float, step
 
     from . import plotting as cplt
 
+    _checks.is_callable("f", f)
+    _checks.positive("c", c)
+    _checks.positive("L", L)
+    _checks.real("x0", x0)
+    _checks.at_most("x0", x0)
+    _checks.positive("step", step)
+    if not (isinstance(xlim, (tuple, list)) and len(xlim) == 2 and all(
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in xlim) and xlim[0] < xlim[1]):
+        raise ValueError(f"xlim must be a pair (low, high) of finite numbers with low < high, got {xlim!r}")
     run = gradient_descent(f, float(x0), float(step), n_steps)
     vals = np.asarray(run.values, dtype=np.float64)
     ks = np.arange(vals.size)

@@ -228,7 +228,10 @@ def diagonal_network_gd(A: Any, b: Any, init_scale: Any, n_steps: int = 20_000, 
     """
     A, b = _system(A, b)
     _checks.positive("init_scale", init_scale)
+    _checks.at_most("init_scale", init_scale, 1e18, "init_scale**2 is computed in float32")
     _checks.positive("step", step)
+    _checks.at_most("step", step, 1e6, "the learning rate is step / (lambda_max (1 + 4 init_scale**2)); "
+                    "step > 2 already diverges")
     n_steps = _checks.positive_int("n_steps", n_steps)
     n_records = _checks.positive_int("n_records", n_records)
     if n_steps % n_records:
@@ -249,6 +252,11 @@ def draw_diagonal_network(problem: SparseProblem, log10_scale: float, *, n_steps
     """
     from . import plotting as cplt
 
+    if not isinstance(problem, SparseProblem):
+        raise ValueError("problem must be a SparseProblem (from sparse_recovery_problem), got "
+                         f"{type(problem).__name__}")
+    _checks.real("log10_scale", log10_scale)
+    _checks.in_range("log10_scale", log10_scale, -18.0, 18.0)
     A, b = problem.A, problem.b
     beta_l1 = min_l1_solution(A, b) if beta_l1 is None else beta_l1
     beta_l2 = min_norm_solution(A, b) if beta_l2 is None else beta_l2
@@ -335,9 +343,9 @@ def logistic_gd(X: Any, y: Any, theta0: Any, step: Any, record_at: Any, *, x64: 
     if not isinstance(x64, bool):
         raise ValueError(f"x64 must be True or False, got {x64!r}")
     if x64:
+        X, y, theta0 = (_checks.real_array(k, v) for k, v in (("X", X), ("y", y), ("theta0", theta0)))
         with jax.enable_x64(True):
-            run = logistic_gd(np.asarray(X, np.float64), np.asarray(y, np.float64),
-                              np.asarray(theta0, np.float64), step, record_at, x64=False)
+            run = logistic_gd(X, y, theta0, step, record_at, x64=False)
             return LogisticRun(run.steps, np.asarray(run.thetas), np.asarray(run.losses))
     X, y = _labelled(X, y)
     theta0 = _checks.finite_array("theta0", theta0, ndim=1)

@@ -111,6 +111,9 @@ THREE_HUMPS_SADDLES = np.stack([_TH_X1_SADDLES, -0.4 * _TH_X1_SADDLES], axis=-1)
 """The two saddle points of :func:`three_humps`, shape ``(2, 2)``, float64, from left to right."""
 
 
+_F32_SQRT_MAX = _checks.FLOAT32_MAX ** 0.5
+
+
 def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
     r"""Rosenbrock's valley :math:`f(x) = (a - x_1)^2 + b (x_2 - x_1^2)^2`.
 
@@ -120,6 +123,8 @@ def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
     x = _checks.last_axis("x", x, 2)
     _checks.real("a", a)
     _checks.real("b", b)
+    _checks.at_most("a", a, _F32_SQRT_MAX, "(a - x1)**2 is computed in float32")
+    _checks.at_most("b", b)
     x1, x2 = x[..., 0], x[..., 1]
     return (a - x1) ** 2 + b * (x2 - x1**2) ** 2
 
@@ -156,7 +161,6 @@ def batch_grad(f: Landscape) -> Callable[[jax.Array], jax.Array]:
 # ---------------------------------------------------------------------------
 
 
-@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class FiniteSum:
     r"""Empirical risk :math:`f(x) = \frac1n\sum_{i=1}^n \ell(a_i^\top x, b_i) + \frac{\lambda}{2}\|x\|^2`.
@@ -174,18 +178,24 @@ class FiniteSum:
     kind: str = dataclasses.field(metadata=dict(static=True), default="least_squares")
 
     def __post_init__(self) -> None:
-        # checked on construction; leaves are left alone when JAX rebuilds the pytree (tracers, placeholders)
+        # checked when a user builds one; JAX rebuilds the pytree without __init__ (see _unflatten below), so
+        # its placeholders (None, object(), axis numbers) never come here.  Traced data are not checked.
         _checks.one_of("kind", self.kind, ("least_squares", "logistic"))
-        F, b = self.features, self.targets
-        if isinstance(F, (np.ndarray, jax.Array)) and isinstance(b, (np.ndarray, jax.Array)) and not (
-                isinstance(F, jax.core.Tracer) or isinstance(b, jax.core.Tracer)):
+        F, b, reg = self.features, self.targets, self.reg
+        tracer = jax.core.Tracer
+        if not isinstance(F, tracer):
             F = _checks.finite_array("features", F, ndim=2)
-            _checks.finite_array("targets", b, ndim=1)
-            if b.shape[0] != F.shape[0]:
-                raise ValueError(f"targets must have shape ({F.shape[0]},) (one per row of features), "
-                                 f"got shape {tuple(b.shape)}")
-            if not isinstance(self.reg, jax.core.Tracer) and isinstance(self.reg, (int, float, np.ndarray, jax.Array)):
-                _checks.nonnegative("reg", self.reg)
+            if not isinstance(self.features, (np.ndarray, jax.Array)):
+                object.__setattr__(self, "features", F)
+        if not isinstance(b, tracer):
+            b = _checks.finite_array("targets", b, ndim=1)
+            if not isinstance(self.targets, (np.ndarray, jax.Array)):
+                object.__setattr__(self, "targets", b)
+        if not isinstance(F, tracer) and not isinstance(b, tracer) and b.shape[0] != F.shape[0]:
+            raise ValueError(f"targets must have shape ({F.shape[0]},) (one per row of features), "
+                             f"got shape {tuple(b.shape)}")
+        if not isinstance(reg, tracer):
+            _checks.nonnegative("reg", reg)
 
     @property
     def n(self) -> int:
@@ -220,6 +230,25 @@ class FiniteSum:
         """
         x = _checks.last_axis("x", x, self.dim)
         return jnp.mean(self._terms(x, idx), axis=-1) + 0.5 * self.reg * jnp.sum(x**2, axis=-1)
+
+
+def _flatten_with_keys(fs: FiniteSum):
+    GetAttrKey = jax.tree_util.GetAttrKey
+    return ((GetAttrKey("features"), fs.features), (GetAttrKey("targets"), fs.targets),
+            (GetAttrKey("reg"), fs.reg)), fs.kind
+
+
+def _unflatten(kind: str, leaves) -> FiniteSum:
+    # no __init__, hence no validation: JAX rebuilds pytrees with tracers and placeholders as leaves
+    fs = object.__new__(FiniteSum)
+    for name, value in zip(("features", "targets", "reg"), leaves):
+        object.__setattr__(fs, name, value)
+    object.__setattr__(fs, "kind", kind)
+    return fs
+
+
+jax.tree_util.register_pytree_with_keys(
+    FiniteSum, _flatten_with_keys, _unflatten, lambda fs: ((fs.features, fs.targets, fs.reg), fs.kind))
 
 
 def least_squares(key: jax.Array, n: int, d: int, noise: float = 0.1, reg: float = 0.0) -> FiniteSum:

@@ -89,6 +89,7 @@ def mean_field_langevin(key: jax.Array, params: tl.Params, X: Any, y: Any, *, ta
     _checks.nonnegative("tau", tau)
     _checks.nonnegative("lam", lam)
     _checks.positive("dt", dt)
+    _checks.at_most("tau", 2 * float(tau) / float(dt), why="the noise level sqrt(2 tau / dt) must be finite in float32")
     n_steps = _checks.positive_int("n_steps", n_steps)
     every = _checks.positive_int("every", every)
     if n_steps * m * (d + 1) > 5 * 10**8:
@@ -153,7 +154,10 @@ def free_energy(eta: Any, W: Any, X: Any, y: Any, *, tau: float, lam: float) -> 
     U = np.concatenate([np.asarray(eta)[:, None], np.asarray(W)], axis=1)
     R = float(0.5 * jnp.mean((tl.network(tl.Params(eta, W), X, 1.0) - y) ** 2))
     H = knn_entropy(U)
-    return R + 0.5 * lam * float(np.mean(np.sum(U**2, axis=1))) - tau * H, R, H
+    G = R + 0.5 * lam * float(np.mean(np.sum(U**2, axis=1))) - tau * H
+    if not math.isfinite(G):
+        raise ValueError(f"the free energy overflowed (tau={tau!r}, lam={lam!r}); use smaller tau or lam")
+    return G, R, H
 
 
 @jax.jit

@@ -145,11 +145,15 @@ def given(increments: jax.Array, sigma: float = 1.0, *, clip: float = float("inf
     The increments, ``sigma`` and ``clip`` are traced.  Zero mean is the
     caller's responsibility.
     """
+    if not isinstance(increments, jax.core.Tracer):
+        _checks.finite_array("increments", increments, ndim=3)
     G = jnp.asarray(increments)
     if G.ndim != 3 or not jnp.issubdtype(G.dtype, jnp.floating):
         raise ValueError(f"increments must be a float array of shape (T, n, d), got {G.dtype} {tuple(G.shape)}")
     _checks.nonnegative("sigma", sigma)
     c = float("inf") if isinstance(clip, (int, float)) and clip == float("inf") else clip
+    if not isinstance(c, jax.core.Tracer) and c != float("inf"):
+        _checks.positive("clip", c)  # a positive number, or inf (no truncation)
     if not isinstance(c, jax.core.Tracer) and not float(c) > 0:
         raise ValueError(f"clip must be > 0, got {clip!r}")
     big = jnp.asarray(jnp.finfo(G.dtype).max, G.dtype)
@@ -235,6 +239,12 @@ def _normal(key: jax.Array, shape: tuple[int, ...], dtype, transposed: bool = Fa
     return np.float32(np.sqrt(2.0)) * jax.lax.erf_inv(u)
 
 
+def _check_model(noise: Any) -> None:
+    if not isinstance(noise, NoiseModel):
+        raise ValueError(f"noise must be a NoiseModel (from gaussian, power_law, heavy_tailed, minibatch, given or "
+                         f"state_dependent), got {type(noise).__name__}")
+
+
 def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[[jax.Array], jax.Array]) -> jax.Array:
     """Draw :math:`Z(X;\\omega)` for a batch of chains.
 
@@ -242,7 +252,12 @@ def sample(noise: NoiseModel, key: jax.Array, X: jax.Array, objective: Callable[
     (needed by ``power_law``; for ``minibatch`` it must be the finite sum).
     Traceable: call it inside ``jit``/``scan``.
     """
+    _check_model(noise)
     _checks.prng_key("key", key, batched=True)
+    if not isinstance(X, jax.core.Tracer):
+        X = _checks.finite_array("X", X, ndim=2)
+    if noise.kind == "power_law":  # the only kind that evaluates the objective
+        _checks.is_callable("objective", objective)
     return apply(noise, draw(noise, key, 0, X.shape, X.dtype), X, objective)
 
 
@@ -263,7 +278,13 @@ def draw(noise: NoiseModel, key: jax.Array, t: jax.Array | int, shape: tuple[int
     chains along the last axis) gives the same numbers transposed, chains last.
     Traceable; ``t`` may be traced.
     """
+    _check_model(noise)
     _checks.prng_key("key", key, batched=True)
+    if (not isinstance(shape, (tuple, list)) or not shape
+            or any(isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape)):
+        raise ValueError(f"shape must be a tuple of positive integers (n, d), got {shape!r}")
+    if not isinstance(t, jax.core.Tracer):
+        _checks.nonnegative_int("t", t)
     if noise.kind == "given":
         G = noise.increments
         if G.shape[1:] != tuple(shape):
@@ -288,6 +309,19 @@ def apply(noise: NoiseModel, draws: jax.Array, X: jax.Array, objective: Callable
     ``objective`` is the landscape (used by ``power_law`` and ``minibatch``
     only).  Traceable.
     """
+    _check_model(noise)
+    if noise.kind == "power_law":  # the only kind that evaluates the objective
+        _checks.is_callable("objective", objective)
+    if not isinstance(X, jax.core.Tracer):
+        X = _checks.finite_array("X", X, ndim=2)
+    if not isinstance(draws, jax.core.Tracer):
+        if draws is None or isinstance(draws, (str, bytes)):
+            raise ValueError(f"draws must be the array returned by draw(), got {draws!r}")
+        if noise.kind != "minibatch":
+            draws = _checks.finite_array("draws", draws)
+    if noise.kind != "minibatch" and jnp.shape(draws) != jnp.shape(X):
+        raise ValueError(f"draws must have the shape of X {jnp.shape(X)} (from draw(noise, key, t, X.shape, ...)), "
+                         f"got {jnp.shape(draws)}")
     if noise.kind == "given":
         Z = noise.sigma * draws
         nrm = jnp.sqrt(jnp.sum(Z * Z, axis=-1, keepdims=True))

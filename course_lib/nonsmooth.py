@@ -91,13 +91,20 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
+def _input(name: str, t: Any) -> jax.Array:
+    """A float array; concrete input is checked (real, finite, not empty), traced input passes through."""
+    if isinstance(t, jax.core.Tracer):
+        return jnp.asarray(t, dtype=jnp.result_type(float))
+    return _checks.finite_array(name, t)
+
+
 def relu(t: Any) -> jax.Array:
     r"""The rectified linear unit :math:`\operatorname{relu}(t) = \max(0, t)`, elementwise.
 
     Written as ``where(t > 0, t, 0)``, so backprop at 0 returns 0 (the convention
     of TensorFlow, PyTorch and ``jax.nn.relu``).  Shape in = shape out.
     """
-    t = jnp.asarray(t, dtype=jnp.result_type(float))
+    t = _input("t", t)
     return jnp.where(t > 0, t, 0.0)
 
 
@@ -106,12 +113,13 @@ def relu2(t: Any) -> jax.Array:
 
     Backprop at 0 returns :math:`-\operatorname{relu}'(0) + 1 = 1` :cite:`pauwels2024intro`.
     """
-    t = jnp.asarray(t, dtype=jnp.result_type(float))
+    t = _input("t", t)
     return relu(-t) + t
 
 
 def relu3(t: Any) -> jax.Array:
     r""":math:`\operatorname{relu}_3 = (\operatorname{relu} + \operatorname{relu}_2)/2`: again relu; backprop at 0 returns 1/2."""
+    t = _input("t", t)
     return 0.5 * (relu(t) + relu2(t))
 
 
@@ -121,22 +129,29 @@ def relu_mixture(t: Any, weight: Any) -> jax.Array:
     Backprop at 0 returns :math:`1 - w`; any real number is reachable.
     ``weight`` is a scalar.
     """
+    t = _input("t", t)
+    _checks.real("weight", weight)
+    _checks.at_most("weight", weight, 1e30, "the formula is evaluated in float32")
     return weight * relu(t) + (1.0 - weight) * relu2(t)
 
 
 def zero(x: Any) -> jax.Array:
     r""":math:`\operatorname{zero}(x) = \operatorname{relu}_2(x) - \operatorname{relu}(x) = 0`, whose backprop at 0 is 1."""
+    x = _input("x", x)
     return relu2(x) - relu(x)
 
 
 def scaled_zero(x: Any, s: Any) -> jax.Array:
     r""":math:`s\cdot\operatorname{zero}(x) = 0`, whose backprop at 0 is :math:`s` (any real number)."""
+    x = _input("x", x)
+    _checks.real("s", s)
+    _checks.at_most("s", s, 1e30, "the formula is evaluated in float32")
     return s * zero(x)
 
 
 def identity(x: Any) -> jax.Array:
     r""":math:`\operatorname{identity}(x) = x - \operatorname{zero}(x) = x`, whose backprop at 0 is 0 (a spurious critical point)."""
-    x = jnp.asarray(x, dtype=jnp.result_type(float))
+    x = _input("x", x)
     return x - zero(x)
 
 
@@ -218,6 +233,8 @@ def clarke_subdifferential_sympy(expr: Any, x: Any, x0: Any) -> tuple[Any, Any]:
 
     if not isinstance(x, sp.Symbol):
         raise ValueError(f"x must be a sympy Symbol, got {type(x).__name__}")
+    if x0 is None or isinstance(x0, (bool, complex, str, bytes)):
+        raise ValueError(f"x0 must be a finite real number, got {x0!r}")
     try:
         expr = sp.sympify(expr)
         x0 = sp.nsimplify(sp.sympify(x0))
@@ -249,6 +266,8 @@ def clarke_interval(f: Callable[[Any], Any], x0: Any, radius: float = 1e-4, num:
     """
     x0 = _checks.finite_array("x0", x0, ndim=0)
     _checks.positive("radius", radius)
+    if not isinstance(x0, jax.core.Tracer) and not isinstance(radius, jax.core.Tracer):
+        _checks.at_most("radius", abs(float(x0)) + float(radius), why="x0 +/- radius must be finite in float32")
     num = _checks.positive_int("num", num)
     k = jnp.arange(1, num + 1, dtype=x0.dtype) / num
     pts = jnp.concatenate([x0 - radius * k, x0 + radius * k])
@@ -267,6 +286,7 @@ def contains(interval: Any, v: Any, tol: float = 1e-6) -> bool:
     """Whether the number ``v`` lies in ``interval = [lo, hi]`` (shape ``(2,)``) up to ``tol``."""
     interval = _checks.finite_array("interval", interval, ndim=1, last=2)
     v = float(_checks.finite_array("v", v, ndim=0))
+    _checks.nonnegative("tol", tol)
     return bool(interval[0] - tol <= v <= interval[1] + tol)
 
 
@@ -279,6 +299,7 @@ def sawtooth(x: Any, width: float) -> jax.Array:
     theorem on typical Lipschitz functions :cite:`borwein1997essentially`.
     """
     _checks.positive("width", width)
+    _checks.at_most("width", width)
     if not isinstance(x, jax.core.Tracer):
         x = _checks.finite_array("x", x)
     u = jnp.asarray(x, dtype=jnp.result_type(float)) / width
@@ -320,6 +341,7 @@ def chain_rule_residuals(
             raise ValueError(f"{name} must be a callable, got {type(fn).__name__}")
     ts = _checks.finite_array("ts", ts, ndim=1)
     _checks.positive("h", h)
+    _checks.at_most("h", h, 1e30, "t +/- h is computed in float32")
     fg = jax.vmap(lambda t: jnp.asarray(f(jnp.atleast_1d(jnp.asarray(curve(t), dtype=ts.dtype))), dtype=ts.dtype))
     dfdt = (fg(ts + h) - fg(ts - h)) / (2 * h)
     pts, vel = _curve_and_velocity(curve, ts)
@@ -341,7 +363,10 @@ def path_integral_gap(
     quadrature error) for every curve when ``field`` is conservative for ``f``;
     a curve with a non-zero gap proves the field is not.  Scalar.
     """
+    for name, fn in (("f", f), ("field", field), ("curve", curve)):
+        _checks.is_callable(name, fn)
     num = _checks.positive_int("num", num)
+    _checks.work_size(f"path_integral_gap(num={num})", steps=num)
     ts = (jnp.arange(num, dtype=jnp.result_type(float)) + 0.5) / num
     pts, vel = _curve_and_velocity(curve, ts)
     v = jax.vmap(lambda p: jnp.atleast_1d(jnp.asarray(field(p), dtype=ts.dtype)))(pts)
@@ -442,9 +467,16 @@ def _check_problem(problem: Any) -> Lasso:
     return problem
 
 
+def _lasso_point(w: Any, p: int) -> jax.Array:
+    if isinstance(w, jax.core.Tracer):
+        return w
+    return _checks.finite_array("w", w, last=p)
+
+
 def lasso_objective(w: Any, problem: Lasso) -> jax.Array:
     r""":math:`F(w) = \frac1{2n}\|Xw - y\|^2 + \lambda\|w\|_1`; ``w`` shape ``(p,)``; scalar."""
     X, y, lam = _check_problem(problem)
+    w = _lasso_point(w, X.shape[1])
     r = X @ w - y
     return 0.5 * jnp.mean(r**2) + lam * jnp.sum(jnp.abs(w))
 
@@ -452,6 +484,7 @@ def lasso_objective(w: Any, problem: Lasso) -> jax.Array:
 def lasso_subgradient(w: Any, problem: Lasso) -> jax.Array:
     r"""A subgradient :math:`\frac1n X^\top(Xw-y) + \lambda\,\operatorname{sign}(w) \in \partial F(w)`; shape ``(p,)``."""
     X, y, lam = _check_problem(problem)
+    w = _lasso_point(w, X.shape[1])
     return X.T @ (X @ w - y) / X.shape[0] + lam * jnp.sign(w)
 
 
@@ -540,6 +573,10 @@ def draw_formula_comparison(formula_index: int, x0: float, weight: float = 0.25)
 
     from .plotting import OKABE_ITO
 
+    if isinstance(formula_index, (bool, np.bool_)) or not isinstance(formula_index, (int, np.integer)) or not (
+            0 <= formula_index < len(FORMULAS)):
+        raise ValueError(f"formula_index must be an integer in 0..{len(FORMULAS) - 1} (one of {FORMULAS}), "
+                         f"got {formula_index!r}")
     label, f = formula(int(formula_index), weight)
     x0 = float(_checks.finite_array("x0", x0, ndim=0))
     ts = np.linspace(-1.0, 1.0, 401)

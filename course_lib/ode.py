@@ -232,7 +232,8 @@ def interpolate(ts: Any, xs: Any, t: Any) -> jax.Array:
     ``S``.  Returns ``S + xs.shape[1:]``.
     """
     ts = _checks.finite_array("ts", ts, ndim=1)
-    xs = jnp.asarray(xs, dtype=ts.dtype)
+    xs = jnp.asarray(_checks.finite_array("xs", xs), dtype=ts.dtype)
+    t = _checks.finite_array("t", t)
     if xs.ndim < 1 or xs.shape[0] != ts.shape[0] or ts.shape[0] < 2:
         raise ValueError(f"xs must have a first axis of the length of ts ({ts.shape[0]} >= 2), got shape {xs.shape}")
     if (np.diff(np.asarray(ts)) <= 0).any():
@@ -326,7 +327,8 @@ def tracking_error(iterates: Any, reference: Any, ts: Any = None, window: tuple[
     it = _checks.finite_array("iterates", iterates)
     ref = _checks.finite_array("reference", reference, ndim=2)
     if it.ndim not in (2, 3) or it.shape[0] != ref.shape[0] or it.shape[-1] != ref.shape[-1]:
-        raise ValueError(f"iterates must have shape {ref.shape} or ({ref.shape[0]}, n, {ref.shape[1]}), got {it.shape}")
+        raise ValueError(f"iterates must have the shape of reference {ref.shape} or "
+                         f"({ref.shape[0]}, n, {ref.shape[1]}), got {it.shape}")
     if window is None:
         return _tracking_error(it, ref, None, None, None)
     if ts is None:
@@ -390,6 +392,8 @@ def window_errors(
     if it.shape[0] != steps.shape[0] + 1:
         raise ValueError(f"iterates must have {steps.shape[0] + 1} rows (one more than steps), got {it.shape[0]}")
     starts = _checks.finite_array("starts", starts, ndim=1)
+    if bool(jnp.any(starts < 0)):
+        raise ValueError(f"starts must be times >= 0, got {np.asarray(starts)}")
     _checks.positive("horizon", horizon)
     total = float(jnp.sum(steps))
     if float(jnp.max(starts)) + float(horizon) > total:
@@ -551,7 +555,10 @@ def quadratic_sgd_moments(lam: float, eta: float, sigma: float, m0: float, k: An
     ``k``: integer array of any shape; returns two float64 arrays of that shape.
     """
     lam, eta, sigma = _quad_args(lam, eta, sigma)
-    k = np.asarray(k, dtype=float)
+    _checks.real("m0", m0)
+    k = _checks.real_array("k", k, low=0.0)
+    if not np.all(k == np.round(k)):
+        raise ValueError(f"k must hold whole numbers of steps, got {k}")
     r = 1.0 - eta * lam
     if abs(r) >= 1:
         raise ValueError(f"eta * lam must lie in (0, 2) for SGD to be stable, got {eta * lam:.4g}")
@@ -567,8 +574,9 @@ def quadratic_sde_moments(lam: float, eta: float, sigma: float, m0: float, t: An
     by :math:`O(\eta)` (relative), uniformly on a finite horizon.
     """
     lam, eta, sigma = _quad_args(lam, eta, sigma)
-    t = np.asarray(t, dtype=float)
-    return np.exp(-lam * t) * float(m0), eta * sigma**2 / (2 * lam) * (1.0 - np.exp(-2 * lam * t))
+    _checks.real("m0", m0)
+    t = _checks.real_array("t", t, low=0.0)
+    return np.exp(-lam * t) * float(m0), eta * sigma**2 / 2 / lam * (1.0 - np.exp(-2 * (lam * t)))
 
 
 # ---------------------------------------------------------------------------
@@ -582,8 +590,10 @@ def order_line(h: Any, err: Any, order: float) -> np.ndarray:
     :math:`\log c` is the mean of :math:`\log\text{err} - p\log h`, so the line
     shows the predicted *slope* without favouring one measurement.  Returns ``(m,)``.
     """
-    h = np.asarray(h, dtype=float)
-    e = np.asarray(err, dtype=float)
+    h = _checks.real_array("h", h)
+    e = _checks.real_array("err", err)
+    _checks.real("order", order)
+    _checks.at_most("order", order, 1e3, "h**order must stay a finite float")
     fit_order(h, e)  # validates
     c = np.exp(np.mean(np.log(e) - order * np.log(h)))
     return c * h**order

@@ -40,6 +40,7 @@ import matplotlib as mpl
 import matplotlib.colors as mcolors
 import numpy as np
 
+from . import _checks
 from ._deprecation import deprecated_aliases
 
 __all__ = [
@@ -242,6 +243,9 @@ def legible(fig: Any, column_px: float = BOOK_COLUMN_PX) -> Any:
        shape (colour bars, 3-D axes) are left as they are; the book then lets
        them scroll rather than shrink.
     """
+    _check_fig(fig)
+    if column_px != BOOK_COLUMN_PX:
+        _checks.positive("column_px", column_px)
     if not hasattr(fig, "axes"):
         raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     if not (isinstance(column_px, (int, float)) and column_px > 0):
@@ -268,6 +272,24 @@ def legible(fig: Any, column_px: float = BOOK_COLUMN_PX) -> Any:
     return fig
 
 
+def _values(name: str, v: Any, *, allow_nan: bool = False) -> np.ndarray:
+    """A float64 array of real numbers (NaN/inf allowed with ``allow_nan``: a missing point), named errors."""
+    if not allow_nan:
+        return _checks.real_array(name, v)
+    if v is None or isinstance(v, (str, bytes, bool)):
+        raise ValueError(f"{name} must be an array of numbers, got {v!r}")
+    a = np.asarray(v)
+    if a.dtype.kind not in "iuf" or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty array of real numbers, got dtype {a.dtype} and shape {a.shape}")
+    return a.astype(float)
+
+
+def _check_fig(fig: Any) -> Any:
+    if not (hasattr(fig, "savefig") and hasattr(fig, "axes")):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    return fig
+
+
 def figure_png(fig: Any, dpi: int | None = None) -> bytes:
     """PNG bytes of ``fig`` (tight bounding box), made :func:`legible` first.
 
@@ -278,6 +300,9 @@ def figure_png(fig: Any, dpi: int | None = None) -> bytes:
     """
     import io
 
+    _check_fig(fig)
+    if dpi is not None:
+        dpi = _checks.positive_int("dpi", dpi)
     legible(fig)
     dpi = dpi or fig.dpi
     smallest = min((t.get_fontsize() for t in _texts(fig)), default=MIN_FONT_PT)
@@ -298,6 +323,8 @@ def subplots(nrows: int = 1, ncols: int = 1, *, width: float = 6.4, height: floa
     for name, v in (("nrows", nrows), ("ncols", ncols)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    _checks.positive("width", width)
+    _checks.positive("height", height)
     for name, v in (("width", width), ("height", height)):
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be a positive number of inches, got {v!r}")
@@ -428,6 +455,7 @@ def surface(
     Returns the ``Poly3DCollection``.
     """
     _check_ax("ax3d", ax3d, three_d=True)
+    _checks.in_range("alpha", alpha, 0.0, 1.0)
     xlim, ylim = _check_interval("xlim", xlim), _check_interval("ylim", ylim)
     X, Y, Z = _grid(f, xlim, ylim, n_grid)
     if log:
@@ -466,7 +494,13 @@ def paths(
     a legend.  Returns the list of path ``Line2D`` objects, one per chain.
     """
     _check_ax("ax", ax)
-    arr = np.asarray(xs, dtype=float)
+    arr = _checks.real_array("xs", xs)
+    _checks.positive("linewidth", linewidth)
+    _checks.in_range("alpha", alpha, 0.0, 1.0)
+    if max_chains is not None:
+        _checks.positive_int("max_chains", max_chains)
+    if not isinstance(dims, (tuple, list)) or len(dims) != 2:
+        raise ValueError(f"dims must be a pair of coordinate indices, got {dims!r}")
     if arr.ndim == 2:
         arr = arr[:, None, :]
     if arr.ndim != 3 or arr.shape[0] < 1:
@@ -497,7 +531,8 @@ def mark_points(ax: Any, points: Any, *, marker: str = "x", color: str = "white"
                 label: str | None = None) -> Any:
     """Mark points (e.g. minimisers), shape ``(k, 2)``, with crosses.  Returns the ``Line2D``."""
     _check_ax("ax", ax)
-    P = np.asarray(points, dtype=float)
+    P = _checks.real_array("points", points)
+    _checks.positive("size", size)
     if P.ndim != 2 or P.shape[1] != 2:
         raise ValueError(f"points must have shape (k, 2), got shape {np.shape(points)}")
     (line,) = ax.plot(P[:, 0], P[:, 1], ls="none", marker=marker, color=color, ms=size, mew=2, label=label)
@@ -527,6 +562,7 @@ def histogram2d(
     with ``fig.colorbar(im, ax=ax, label="occupation density")``.
     """
     _check_ax("ax", ax)
+    _checks.positive("floor", floor)
     counts = getattr(hist, "counts", None)
     edges = getattr(hist, "edges", None)
     if counts is None or edges is None or np.ndim(counts) != 2 or len(edges) != 2:
@@ -572,6 +608,12 @@ def density(
     ``{"bars": ..., "line": ... or None}``; the y axis is labelled "density".
     """
     _check_ax("ax", ax)
+    if isinstance(bins, (int, np.integer, float, bool, np.bool_)) or bins is None or isinstance(bins, str):
+        _checks.positive_int("bins", bins)
+    else:
+        _checks.real_array("bins", bins)
+    if not (hasattr(values, "counts") and hasattr(values, "edges")):
+        _checks.real_array("values", values)
     if hasattr(values, "counts") and hasattr(values, "edges"):
         counts = np.asarray(values.counts, dtype=float)
         if counts.ndim != 1:
@@ -637,8 +679,12 @@ def measured_vs_predicted(
     Returns ``{"points": ..., "line": ... or None}``.
     """
     _check_ax("ax", ax)
-    xv = np.asarray(x, dtype=float)
-    mv = np.asarray(measured, dtype=float)
+    xv = _values("x", x)
+    mv = _values("measured", measured, allow_nan=True)  # NaN: a point not measured (e.g. a diverged run)
+    if predicted is not None and not callable(predicted):
+        pv = _values("predicted", predicted, allow_nan=True)
+        if x_pred is None and pv.shape != xv.shape:
+            raise ValueError(f"predicted must have the shape of x {xv.shape} (or pass x_pred), got {pv.shape}")
     if xv.ndim != 1 or xv.shape != mv.shape or xv.size < 1:
         raise ValueError(f"x and measured must be 1-D arrays of the same length, got {xv.shape} and {mv.shape}")
     if not (isinstance(xlabel, str) and xlabel and isinstance(ylabel, str) and ylabel):

@@ -48,6 +48,8 @@ def track(iterable: Iterable[Any], desc: str, total: int | None = None) -> Itera
         raise ValueError(f"desc must be a non-empty label for the progress bar, got {desc!r}")
     if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
         raise ValueError(f"total must be a non-negative integer or None, got {total!r}")
+    if not hasattr(iterable, "__iter__"):
+        raise ValueError(f"iterable must be iterable (a range, a list, ...), got {iterable!r}")
     if not show_progress():
         return iterable
     from tqdm.auto import tqdm

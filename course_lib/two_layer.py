@@ -111,13 +111,41 @@ def _check_inputs(X: Any, d: int | None = None) -> jax.Array:
     return X
 
 
+def _widths(widths: Any) -> list[int]:
+    if widths is None or isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise ValueError(f"widths must be a non-empty sequence of positive integers, got {widths!r}")
+    out = [_checks.positive_int("widths", m) for m in widths]
+    if not out:
+        raise ValueError("widths must be a non-empty sequence of positive integers, got an empty one")
+    return out
+
+
+def _check_mask(mask: Any, m: int) -> Any:
+    if mask is None:
+        return None
+    if isinstance(mask, jax.core.Tracer):
+        if mask.shape != (m,):
+            raise ValueError(f"mask must have shape ({m},) (one 0/1 entry per unit), got {mask.shape}")
+        return mask
+    arr = _checks.finite_array("mask", mask, ndim=1)
+    if arr.shape != (m,):
+        raise ValueError(f"mask must have shape ({m},) (one 0/1 entry per unit), got {tuple(arr.shape)}")
+    if not bool(np.any(np.asarray(arr))):
+        raise ValueError("mask must keep at least one unit (all zeros)")
+    return arr
+
+
 def network(params: Params, X: Any, alpha: Any = 1.0, mask: Any = None) -> jax.Array:
     r"""Outputs :math:`h_\theta(x_i) = \frac{\alpha}{m}\sum_j \eta_j\,\mathrm{relu}(w_j^\top x_i)`, shape ``(n,)``.
 
     ``X`` is ``(n, d)``.  With ``mask`` (``(m,)`` of 0/1), only the units with
     mask 1 count and ``m`` is their number (a narrower network inside a fixed array).
     """
-    eta, W = params
+    eta, W = _check_params(params)
+    X = _check_inputs(X, W.shape[1])
+    _checks.positive("alpha", alpha)
+    _checks.at_most("alpha", alpha)
+    mask = _check_mask(mask, eta.shape[0])
     if mask is None:
         mask = jnp.ones_like(eta)
     m = jnp.sum(mask)
@@ -145,6 +173,7 @@ def init_symmetric(key: jax.Array, m: int, scale: float = 1.0) -> Params:
     if m % 2:
         raise ValueError(f"m must be even (units come in +/- pairs), got {m}")
     _checks.positive("scale", scale)
+    _checks.at_most("scale", scale)
     phi = jax.random.uniform(key, (m // 2,), minval=0.0, maxval=2 * math.pi)
     w = scale * jnp.stack([jnp.cos(phi), jnp.sin(phi)], axis=1)
     W = jnp.repeat(w, 2, axis=0)
@@ -190,6 +219,7 @@ def ntk_gram(params: Params, X: Any, alpha: Any = 1.0, width: int | None = None)
     eta, W = _check_params(params)
     X = _check_inputs(X, W.shape[1])
     _checks.positive("alpha", alpha)
+    _checks.at_most("alpha", alpha, 1e18, "alpha**2 is computed in float32")
     return _gram(eta, W, X, jnp.float32(alpha), _width_mask(eta.shape[0], width))
 
 
@@ -201,6 +231,11 @@ def gram_from_jacobian(F: Any, theta: Any) -> jax.Array:
     """
     if not callable(F):
         raise ValueError(f"F must be a function from parameters to an (n,) array, got {type(F).__name__}")
+    if isinstance(theta, (np.ndarray, jax.Array, list, float, int)) or theta is None or isinstance(theta, str):
+        theta = _checks.finite_array("theta", theta)
+    else:  # a pytree of arrays
+        for leaf in jax.tree_util.tree_leaves(theta):
+            _checks.finite_array("theta", leaf)
     Jac = jax.jacrev(F)(theta)
     leaves = jax.tree_util.tree_leaves(Jac)
     n = jnp.shape(F(theta))[0]
@@ -249,7 +284,7 @@ def lambda_min_vs_width(key: jax.Array, X: Any, widths: Any, n_seeds: int) -> np
     _checks.prng_key("key", key, batched=True)
     X = _check_inputs(X)
     n_seeds = _checks.positive_int("n_seeds", n_seeds)
-    widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]
+    widths = _widths(widths)
     M = max(widths)
     out = np.zeros((len(widths), n_seeds))
     for s in range(n_seeds):
@@ -266,7 +301,12 @@ def lambda_min_vs_width(key: jax.Array, X: Any, widths: Any, n_seeds: int) -> np
 
 def least_squares_loss(params: Params, X: Any, y: Any, alpha: Any = 1.0, mask: Any = None) -> jax.Array:
     r""":math:`J(\theta) = \frac12\|F(\theta)-y\|^2` with :math:`F(\theta)=` :func:`network` on ``X`` (``mask`` as there)."""
-    return 0.5 * jnp.sum((network(params, X, alpha, mask) - y) ** 2)
+    out = network(params, X, alpha, mask)
+    if not isinstance(y, jax.core.Tracer):
+        y = _checks.finite_array("y", y, ndim=1)
+    if y.shape != out.shape:
+        raise ValueError(f"y must have shape {tuple(out.shape)} (one target per row of X), got {tuple(y.shape)}")
+    return 0.5 * jnp.sum((out - y) ** 2)
 
 
 class TrainRun(NamedTuple):
@@ -358,6 +398,9 @@ def linear_rate_bound(J0: float, lam_min: float, step: float, n_steps: int) -> j
     _checks.nonnegative("lam_min", lam_min)
     _checks.positive("step", step)
     n_steps = _checks.positive_int("n_steps", n_steps)
+    if not any(isinstance(v, jax.core.Tracer) for v in (step, lam_min)) and float(step) * float(lam_min) > 1:
+        raise ValueError(f"step * lam_min must be at most 1 (the bound needs step <= 1 / lambda_max <= 1 / lam_min), "
+                         f"got step={step!r}, lam_min={lam_min!r}")
     k = jnp.arange(n_steps + 1)
     return J0 * (1 - step * lam_min) ** (2 * k)
 
@@ -398,13 +441,17 @@ def rate_vs_width(params: Params, X: Any, y: Any, widths: Any, step: float, n_st
     r"""Train the first ``m`` units of ``params`` (NTK scaling :math:`\alpha=\sqrt m`) for each width and
     compare the measured linear rate with :func:`predicted_rate` (see :class:`RateCheck`)."""
     params = _check_params(params)
-    widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]
+    widths = _widths(widths)
+    if max(widths) > params.eta.shape[0]:
+        raise ValueError(f"widths must be at most the number of units in params ({params.eta.shape[0]}), "
+                         f"got {max(widths)}")
     out = np.zeros((4, len(widths)))
     for i, m in enumerate(widths):
         a = math.sqrt(m)
         run = train_gd(params, X, y, a, step, n_steps, width=m)
-        lam0 = float(lambda_min(ntk_gram(params, X, a, width=m)))
-        lam1 = float(lambda_min(ntk_gram(run.params, X, a, width=m)))
+        # a singular Gram's smallest eigenvalue can come out as -1e-8: clip the roundoff
+        lam0 = max(float(lambda_min(ntk_gram(params, X, a, width=m))), 0.0)
+        lam1 = max(float(lambda_min(ntk_gram(run.params, X, a, width=m))), 0.0)
         bound = np.asarray(linear_rate_bound(float(run.losses[0]), lam0, step, n_steps))
         out[:, i] = (log_decay_rate(run.losses, window), predicted_rate(lam0, step), predicted_rate(lam1, step),
                      int(np.sum(np.asarray(run.losses) > bound * (1 + 1e-4))))
@@ -446,7 +493,7 @@ def laziness_vs_width(key: jax.Array, X: Any, y: Any, widths: Any, n_seeds: int,
     _checks.prng_key("key", key, batched=True)
     X = _check_inputs(X)
     n_seeds = _checks.positive_int("n_seeds", n_seeds)
-    widths = [_checks.positive_int("widths[i]", int(m)) for m in widths]
+    widths = _widths(widths)
     M = max(widths)
     shape = (len(widths), n_seeds)
     w_rel, g_rel, ratio = np.zeros(shape), np.zeros(shape), np.zeros(shape)
@@ -589,6 +636,8 @@ def particle_positions(run: ParticleRun) -> jax.Array:
     For relu, :math:`(\eta, w)` and :math:`(\eta/c, cw)` give the same neuron;
     :math:`|\eta|w` is invariant: its direction is the hinge, its norm the weight.
     """
+    if not isinstance(run, ParticleRun):
+        raise ValueError(f"run must be a ParticleRun (from particle_flow), got {type(run).__name__}")
     width = int(jnp.sum(run.mask))
     return jnp.abs(run.eta[:, :width, None]) * run.W[:, :width]
 
@@ -600,6 +649,8 @@ def teacher_alignment(run: ParticleRun, teacher: Teacher, max_angle_deg: float =
     Near 1: the particles have gathered on the teacher's neurons.
     """
     _checks.positive("max_angle_deg", max_angle_deg)
+    if not isinstance(teacher, Teacher):
+        raise ValueError(f"teacher must be a Teacher (from teacher_problem), got {type(teacher).__name__}")
     P = particle_positions(run)[-1]
     mass = jnp.linalg.norm(P, axis=1)
     dirs = run.W[-1, : P.shape[0]]

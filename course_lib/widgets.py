@@ -54,6 +54,11 @@ class Slider:
     integer: bool = False
 
     def __post_init__(self) -> None:
+        from . import _checks
+
+        for name in ("min", "max", "step", "value"):
+            _checks.real(name, getattr(self, name))
+        _checks.positive("step", self.step)
         if not self.min < self.max:
             raise ValueError(f"Slider min must be < max, got min={self.min}, max={self.max}")
         if not self.step > 0:
@@ -94,7 +99,10 @@ def figure_to_png(fig: Any, dpi: int = 110) -> bytes:
     """
     import matplotlib.pyplot as plt
 
+    from . import _checks
     from .plotting import figure_png
+
+    dpi = _checks.positive_int("dpi", dpi)
 
     png = figure_png(fig, dpi=dpi)
     plt.close(fig)
