@@ -56,7 +56,9 @@ __all__ = [
     "LocalData",
     "make_local_data",
     "optimum",
+    "DSGDRun",
     "dsgd",
+    "Stationary",
     "stationary_errors",
 ]
 

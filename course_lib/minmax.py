@@ -67,6 +67,7 @@ from . import _checks
 
 __all__ = [
     "Game",
+    "GameRun",
     "make_game",
     "operator_matrix",
     "saddle_point",
@@ -200,7 +201,7 @@ def _F(game: Game, z: jax.Array, i: jax.Array | None = None) -> jax.Array:
     return jnp.concatenate([A @ y + game.mu * x + b, -A.T @ x + game.mu * y + c])
 
 
-class Run(NamedTuple):
+class GameRun(NamedTuple):
     """Distances :math:`\\|z_k-z^\\star\\|` (T+1,) or (T+1, chains), and component calls (T+1,) (mean over chains); NumPy."""
 
     dist: np.ndarray
@@ -218,22 +219,22 @@ def _deterministic(game: Game, z0: jax.Array, zstar: jax.Array, eta: jax.Array, 
     return jnp.concatenate([jnp.linalg.norm(z0 - zstar)[None], d])
 
 
-def gda(game: Game, z0: jax.Array, eta: float, T: int) -> Run:
+def gda(game: Game, z0: jax.Array, eta: float, T: int) -> GameRun:
     """Simultaneous gradient descent--ascent :math:`z_{k+1}=z_k-\\eta F(z_k)`, T steps (n calls each)."""
     z0 = _check_z0(_check_game(game), z0)
     _checks.positive("eta", eta)
     T = _check_steps(T, d=game.A.shape[-1])
     d = _deterministic(game, z0, jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta, z0.dtype), T, False)
-    return Run(_finite("gda", np.asarray(d), "eta"), np.arange(T + 1) * game.A.shape[0])
+    return GameRun(_finite("gda", np.asarray(d), "eta"), np.arange(T + 1) * game.A.shape[0])
 
 
-def extragradient(game: Game, z0: jax.Array, eta: float, T: int) -> Run:
+def extragradient(game: Game, z0: jax.Array, eta: float, T: int) -> GameRun:
     """Extragradient (Korpelevich): :math:`z_{k+1}=z_k-\\eta F(z_k-\\eta F(z_k))`, T steps (2n calls each)."""
     z0 = _check_z0(_check_game(game), z0)
     _checks.positive("eta", eta)
     T = _check_steps(T, d=game.A.shape[-1])
     d = _deterministic(game, z0, jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta, z0.dtype), T, True)
-    return Run(_finite("extragradient", np.asarray(d), "eta"), np.arange(T + 1) * 2 * game.A.shape[0])
+    return GameRun(_finite("extragradient", np.asarray(d), "eta"), np.arange(T + 1) * 2 * game.A.shape[0])
 
 
 @partial(jax.jit, static_argnames=("T", "chains"))
@@ -253,7 +254,7 @@ def _seg(key, game, z0, zstar, eta, T, chains):
     return jnp.concatenate([jnp.full((1, chains), jnp.linalg.norm(z0 - zstar)), d])
 
 
-def stochastic_extragradient(key: jax.Array, game: Game, z0: jax.Array, eta: float, T: int, chains: int = 1) -> Run:
+def stochastic_extragradient(key: jax.Array, game: Game, z0: jax.Array, eta: float, T: int, chains: int = 1) -> GameRun:
     """Same-sample SEG: :math:`z_{k+1}=z_k-\\eta F_i(z_k-\\eta F_i(z_k))`, :math:`i` uniform; ``chains`` independent runs (2 calls per step)."""
     _checks.prng_key("key", key)
     z0 = _check_z0(_check_game(game), z0)
@@ -261,7 +262,7 @@ def stochastic_extragradient(key: jax.Array, game: Game, z0: jax.Array, eta: flo
     chains = _checks.positive_int("chains", chains)
     T = _check_steps(T, chains, game.A.shape[-1])
     d = _seg(key, game, z0, jnp.asarray(saddle_point(game), z0.dtype), jnp.asarray(eta, z0.dtype), T, chains)
-    return Run(_finite("stochastic_extragradient", np.asarray(d), "eta"), 2.0 * np.arange(T + 1))
+    return GameRun(_finite("stochastic_extragradient", np.asarray(d), "eta"), 2.0 * np.arange(T + 1))
 
 
 @partial(jax.jit, static_argnames=("T", "chains"))
@@ -293,7 +294,7 @@ def _vr(key, game, z0, zstar, tau, p, alpha, T, chains):
 def vr_extragradient(
     key: jax.Array, game: Game, z0: jax.Array, T: int, p: float | None = None, tau: float | None = None,
     alpha: float | None = None, chains: int = 1,
-) -> Run:
+) -> GameRun:
     """Loopless variance-reduced extragradient (Alacaoglu & Malitsky 2022, Alg. 1); see the module docstring.
 
     Defaults: :math:`p=1/n`, :math:`\\alpha=1-p`, :math:`\\tau=0.99\\sqrt p/L` (their step).  The run starts
@@ -310,7 +311,7 @@ def vr_extragradient(
     dt = z0.dtype
     d, c = _vr(key, game, z0, jnp.asarray(saddle_point(game), dt), jnp.asarray(tau, dt),
                jnp.asarray(p, dt), jnp.asarray(alpha, dt), T, chains)
-    return Run(_finite("vr_extragradient", np.asarray(d), "tau"), np.asarray(c))
+    return GameRun(_finite("vr_extragradient", np.asarray(d), "tau"), np.asarray(c))
 
 
 # ---------------------------------------------------------------------------

@@ -42,7 +42,7 @@ class GradCurve(NamedTuple):
 
     ``k`` ``(m+1,)`` iteration counts; ``mean_sq`` :math:`\mathbb E\|\nabla J(\theta_k)\|^2` (average over
     runs); ``running_min`` :math:`\min_{i\le k}` of it; ``running_avg`` the average over the recorded
-    :math:`i \le k`; ``bound`` :func:`nonconvex_bound` at each ``k`` with ``sigma2`` (the largest exact
+    :math:`i \le k`; ``bound`` :func:`course_lib.stochastic.nonconvex_bound` at each ``k`` with ``sigma2`` (the largest exact
     :math:`\sigma^2(\theta)/b + s^2 d` met along the runs) and ``gap`` :math:`J(\theta_0) - J^\star`.
     """
 
@@ -147,7 +147,7 @@ class ReplacementRuns(NamedTuple):
 
 def replacement_comparison(problem: Problem, theta_star, key: jax.Array, *, step: float, n_epochs: int,
                            n_runs: int, batch: int = 1, theta0=None) -> ReplacementRuns:
-    """Run :func:`sgd` with ``replacement=True`` and ``False`` (random reshuffling) for ``n_epochs`` epochs
+    """Run :func:`course_lib.stochastic.sgd` with ``replacement=True`` and ``False`` (random reshuffling) for ``n_epochs`` epochs
     of ``n // batch`` steps, ``n_runs`` seeds each (the same keys for both), from ``theta0`` (zeros by
     default), and return the squared distances to ``theta_star`` at epoch ends as :class:`ReplacementRuns`.
     ``step`` and ``batch`` are traced (no recompilation when they change)."""
@@ -181,10 +181,10 @@ def compare_methods(key: jax.Array, n: int, kappa: float, *, epochs: float = 60.
 
     The problem: ``n`` normalised rows in :math:`\mathbb{R}^d` with feature scales from 1 to
     :math:`10^{-2}` and the ridge that makes :math:`\kappa = L_{\max}/\mu` equal to ``kappa``
-    (:func:`make_problem`).  Each method runs for ``epochs * n`` evaluations with its
-    :func:`default_step` (:func:`run_method`); errors are
-    :math:`\|\theta_k-\theta^\star\|^2/\|\theta_0-\theta^\star\|^2` (:func:`relative_errors`).
-    ``predicted[m]`` is :func:`complexity` for ``m``'s row (``"vr"`` for SAG/SVRG/SAGA; GD and AGD
+    (:func:`course_lib.stochastic.make_problem`).  Each method runs for ``epochs * n`` evaluations with its
+    :func:`course_lib.stochastic.default_step` (:func:`course_lib.stochastic.run_method`); errors are
+    :math:`\|\theta_k-\theta^\star\|^2/\|\theta_0-\theta^\star\|^2` (:func:`course_lib.stochastic.relative_errors`).
+    ``predicted[m]`` is :func:`course_lib.stochastic.complexity` for ``m``'s row (``"vr"`` for SAG/SVRG/SAGA; GD and AGD
     with their own :math:`L/\mu`), in epochs.  ``kappa`` is data (a ridge value), so a new
     ``kappa`` reuses the compiled runs; a new ``n`` compiles them once.
     """
